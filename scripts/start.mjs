@@ -1,0 +1,16 @@
+#!/usr/bin/env node
+// `npm start`: build if anything is missing or stale (tsc -b is incremental), then run the appliance.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const build = spawnSync('npx', ['tsc', '-b'], { cwd: root, stdio: 'inherit' });
+if (build.status !== 0) {
+  console.error('palaver: build failed (see the TypeScript errors above)');
+  process.exit(build.status ?? 1);
+}
+const run = spawnSync(process.execPath, ['--enable-source-maps', 'apps/server/dist/src/main.js'], {
+  cwd: root,
+  stdio: 'inherit',
+});
+process.exit(run.status ?? 1);
