@@ -28,7 +28,10 @@ export class DomainEvents {
     await this.emitter.emitAsync(name as string, payload);
   }
 
-  on<K extends DomainEventName>(name: K, listener: (payload: DomainEventMap[K]) => void | Promise<void>): () => void {
+  on<K extends DomainEventName>(
+    name: K,
+    listener: (payload: DomainEventMap[K]) => void | Promise<void>,
+  ): () => void {
     const wrapped = (payload: DomainEventMap[K]) => listener(payload);
     this.emitter.on(name as string, wrapped);
     return () => this.emitter.off(name as string, wrapped);
