@@ -16,7 +16,17 @@ if (build.status !== 0) {
   process.exit(build.status ?? 1);
 }
 
-const workspaces = ['packages/docstore', 'packages/client', 'apps/server', 'bench', 'test'];
+const workspaces = [
+  'packages/docstore',
+  'packages/client',
+  'packages/plugin-sdk',
+  'apps/server',
+  'bench',
+  'test',
+  'plugins/moderation',
+  'plugins/storage-quota',
+  'plugins/example-roll',
+];
 const files = [];
 function walk(dir) {
   for (const name of readdirSync(dir)) {
