@@ -1,1 +1,3 @@
-export {};
+export * from './http';
+export * from './accounts';
+export * from './client';

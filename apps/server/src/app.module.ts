@@ -1,0 +1,51 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { EventEmitterModule } from '@nestjs/event-emitter';
+import { MongooseModule } from '@nestjs/mongoose';
+import { AuthModule } from './auth/auth.module';
+import { ClusterModule } from './cluster/cluster.module';
+import { DomainEventsModule } from './common/domain-events.module';
+import { AppConfig } from './config/app-config';
+import { ConfigModule, StorageInfo } from './config/config.module';
+import { HealthModule } from './health/health.module';
+import { LoggingModule } from './logging/logging.module';
+import { UsersModule } from './users/users.module';
+
+/** The database name inside MONGO_URL / the embedded docstore. */
+export const DATABASE_NAME = 'palaver';
+
+@Module({})
+export class AppModule {
+  /** `config` is validated with TOKEN_SECRET resolved; `storage` says where mongoose connects. */
+  static forRoot(config: AppConfig, storage: StorageInfo): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        // --- core infrastructure (app core, part A)
+        ConfigModule.forRoot(config, storage),
+        LoggingModule,
+        EventEmitterModule.forRoot({ wildcard: false }),
+        DomainEventsModule,
+        ClusterModule,
+        MongooseModule.forRootAsync({
+          inject: [StorageInfo],
+          useFactory: (info: StorageInfo) => ({
+            uri: info.mongoUrl,
+            dbName: DATABASE_NAME,
+            serverSelectionTimeoutMS: 10_000,
+          }),
+        }),
+        HealthModule,
+        AuthModule,
+        UsersModule,
+
+        // --- rooms, messages, realtime (app core, part B)
+
+        // --- media
+
+        // --- conversations
+
+        // --- plugins
+      ],
+    };
+  }
+}

@@ -1,0 +1,35 @@
+import { Module } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import { randomUUID } from 'node:crypto';
+import { AppConfig } from '../config/app-config';
+
+/**
+ * JSON logs (pino) on stdout, pretty-printed when stdout is a terminal. One line per HTTP request with
+ * a request id; credentials are redacted.
+ */
+@Module({
+  imports: [
+    LoggerModule.forRootAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => ({
+        pinoHttp: {
+          level: config.LOG_LEVEL,
+          base: { node: config.NODE_ID },
+          transport: process.stdout.isTTY
+            ? { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l' } }
+            : undefined,
+          genReqId: (req, res) => {
+            const id = req.headers['x-request-id'];
+            const requestId = typeof id === 'string' && /^[\w.-]{1,64}$/.test(id) ? id : randomUUID();
+            res.setHeader('x-request-id', requestId);
+            return requestId;
+          },
+          redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+          customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+          autoLogging: { ignore: (req) => req.url?.startsWith('/health/') ?? false },
+        },
+      }),
+    }),
+  ],
+})
+export class LoggingModule {}
