@@ -4,6 +4,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from '../app.module';
+import { configureSocketAdapter } from '../cluster/redis-io.adapter';
 import { HttpExceptionFilter } from '../common/http-exception.filter';
 import { createValidationPipe } from '../common/validation';
 import { AppConfig } from '../config/app-config';
@@ -28,6 +29,8 @@ export async function createApp(config: AppConfig, storage: StorageInfo): Promis
   app.setGlobalPrefix(API_PREFIX, { exclude: ['health/live', 'health/ready'] });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new HttpExceptionFilter());
+  // The Redis adapter (REDIS_URL) connects here, before listen, so the first socket is already clustered.
+  await configureSocketAdapter(app, config);
 
   const document = SwaggerModule.createDocument(
     app,

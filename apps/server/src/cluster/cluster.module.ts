@@ -10,7 +10,7 @@ import { RateLimiterFactory } from './rate-limiter.factory';
 import { RedisClusterBus } from './redis-cluster-bus';
 import { RedisRateLimiterFactory } from './redis-rate-limiter.factory';
 import { RedisConnection } from './redis.connection';
-import { RedisHealthIndicator } from './redis.health';
+import { RedisHealthIndicator, RedisReadinessRegistration } from './redis.health';
 
 /**
  * Shared cross-node state and messaging. Each provider reads AppConfig: without REDIS_URL the single-node
@@ -54,6 +54,7 @@ import { RedisHealthIndicator } from './redis.health';
       useFactory: (store: PresenceStore, config: AppConfig) => new PresenceHeartbeat(store, config.NODE_ID),
     },
     RedisHealthIndicator,
+    RedisReadinessRegistration,
   ],
   exports: [ClusterBus, RateLimiterFactory, PresenceStore, RedisConnection, RedisHealthIndicator],
 })

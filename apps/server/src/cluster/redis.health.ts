@@ -1,5 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit, Optional } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
+import { ReadinessChecks } from '../health/readiness-checks';
 import { RedisConnection } from './redis.connection';
 
 /**
@@ -26,5 +27,19 @@ export class RedisHealthIndicator {
     } catch (err) {
       return indicator.up({ state: 'degraded', message: (err as Error).message });
     }
+  }
+}
+
+/** Adds the Redis indicator to /health/ready when REDIS_URL is set (and a HealthModule is present). */
+@Injectable()
+export class RedisReadinessRegistration implements OnModuleInit {
+  constructor(
+    private readonly indicator: RedisHealthIndicator,
+    @Inject(RedisConnection) private readonly redis: RedisConnection | null,
+    @Optional() private readonly readiness?: ReadinessChecks,
+  ) {}
+
+  onModuleInit(): void {
+    if (this.redis && this.readiness) this.readiness.register(() => this.indicator.isHealthy('redis'));
   }
 }
