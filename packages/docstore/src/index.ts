@@ -1,1 +1,1 @@
-export {};
+export { startDocstore, type Docstore, type DocstoreOptions } from './server';

@@ -1,0 +1,175 @@
+/**
+ * Query, projection and update semantics from mingo, compiled once per command, with the gaps the docstore
+ * fills itself: BSON-order sorting, $setOnInsert, upsert seeding from the filter, immutable `_id`.
+ */
+import { BSON, type Document, ObjectId } from 'bson';
+import { Aggregator, Query } from 'mingo';
+import { update as mingoUpdate } from 'mingo/updater';
+import { type SortSpec, makeDocComparator } from './bson-order';
+import { CommandError, badValue } from './errors';
+
+export type DocPredicate = (doc: Document) => boolean;
+
+export function compileFilter(filter: unknown): DocPredicate {
+  if (filter === undefined || filter === null) return () => true;
+  if (typeof filter !== 'object' || Array.isArray(filter)) throw badValue('filter must be an object');
+  if (Object.keys(filter).length === 0) return () => true;
+  const q = new Query(filter as Document, {});
+  return (doc) => q.test(doc);
+}
+
+export function compileProjection(projection: unknown): ((docs: Document[]) => Document[]) | null {
+  if (projection === undefined || projection === null) return null;
+  if (typeof projection !== 'object' || Array.isArray(projection))
+    throw badValue('projection must be an object');
+  if (Object.keys(projection).length === 0) return null;
+  const q = new Query({}, {});
+  return (docs) => q.find<Document>(docs, projection as Document).all();
+}
+
+export function sortDocs<T extends { doc: Document }>(items: T[], spec: SortSpec): T[] {
+  const cmp = makeDocComparator(spec);
+  return items.sort((a, b) => cmp(a.doc, b.doc));
+}
+
+const UPDATE_OPERATORS = new Set([
+  '$set',
+  '$unset',
+  '$inc',
+  '$mul',
+  '$min',
+  '$max',
+  '$rename',
+  '$setOnInsert',
+  '$currentDate',
+  '$push',
+  '$addToSet',
+  '$pull',
+  '$pullAll',
+  '$pop',
+  '$bit',
+]);
+
+export type UpdateKind = 'modifier' | 'replacement' | 'pipeline';
+
+export function updateKind(u: unknown): UpdateKind {
+  if (Array.isArray(u)) return 'pipeline';
+  if (u === null || typeof u !== 'object')
+    throw new CommandError('FailedToParse', 'update must be an object or array');
+  const keys = Object.keys(u);
+  const ops = keys.filter((k) => k.startsWith('$'));
+  if (ops.length === 0) return 'replacement';
+  if (ops.length !== keys.length) {
+    throw new CommandError('FailedToParse', 'update document mixes operators and fields');
+  }
+  for (const op of ops) {
+    if (!UPDATE_OPERATORS.has(op)) throw new CommandError('FailedToParse', `Unknown modifier: ${op}`);
+  }
+  return 'modifier';
+}
+
+function idEquals(a: unknown, b: unknown): boolean {
+  return Buffer.from(BSON.serialize({ v: a })).equals(Buffer.from(BSON.serialize({ v: b })));
+}
+
+function immutableId(): CommandError {
+  return new CommandError(
+    'ImmutableField',
+    "Performing an update on the path '_id' would modify the immutable field '_id'",
+  );
+}
+
+/**
+ * Applies an update to a fresh copy of a document. Returns the new document, or null when nothing changed.
+ * `inserting` applies $setOnInsert (MongoDB only honours it when an upsert inserts).
+ */
+export function applyUpdate(
+  doc: Document,
+  u: Document | Document[],
+  opts: { arrayFilters?: Document[]; filter?: Document; inserting?: boolean },
+): Document | null {
+  const kind = updateKind(u);
+  if (kind === 'pipeline') {
+    const out = new Aggregator(u as Document[], {}).run([doc])[0] as Document | undefined;
+    if (!out) throw badValue('update pipeline removed the document');
+    if (!idEquals(out._id, doc._id)) throw immutableId();
+    return Buffer.from(BSON.serialize(out)).equals(BSON.serialize(doc)) ? null : out;
+  }
+  if (kind === 'replacement') {
+    const repl = u as Document;
+    if ('_id' in repl && !idEquals(repl._id, doc._id)) throw immutableId();
+    const { _id: _ignored, ...rest } = repl;
+    const out: Document = { _id: doc._id, ...rest };
+    return Buffer.from(BSON.serialize(out)).equals(BSON.serialize(doc)) ? null : out;
+  }
+  const modifier: Document = { ...(u as Document) };
+  const onInsert = modifier.$setOnInsert as Document | undefined;
+  delete modifier.$setOnInsert;
+  if (opts.inserting && onInsert) modifier.$set = { ...((modifier.$set as Document) ?? {}), ...onInsert };
+  const before = opts.inserting ? null : Buffer.from(BSON.serialize(doc));
+  const id = doc._id;
+  let changed: string[] = [];
+  if (Object.keys(modifier).length > 0) {
+    try {
+      changed = mingoUpdate(doc, modifier, opts.arrayFilters, opts.filter, { cloneMode: 'deep' });
+    } catch (err) {
+      if (err instanceof CommandError) throw err;
+      throw badValue((err as Error).message);
+    }
+  }
+  if (!idEquals(doc._id, id)) throw immutableId();
+  if (changed.length === 0 && !opts.inserting) return null;
+  if (before && before.equals(BSON.serialize(doc))) return null;
+  return doc;
+}
+
+/** The document an upsert starts from: equality fields of the filter (MongoDB's upsert seeding). */
+export function upsertSeed(filter: Document): Document {
+  const seed: Document = {};
+  const visit = (f: Document): void => {
+    for (const [k, v] of Object.entries(f)) {
+      if (k === '$and' && Array.isArray(v)) {
+        for (const sub of v) visit(sub as Document);
+        continue;
+      }
+      if (k.startsWith('$')) continue;
+      let value: unknown = v;
+      if (
+        v !== null &&
+        typeof v === 'object' &&
+        !Array.isArray(v) &&
+        !(v instanceof Date) &&
+        !(v instanceof RegExp)
+      ) {
+        const keys = Object.keys(v);
+        if (keys.length > 0 && keys.every((x) => x.startsWith('$'))) {
+          if ('$eq' in (v as Document)) value = (v as Document).$eq;
+          else continue;
+        }
+      }
+      if (value instanceof RegExp) continue;
+      setPath(seed, k, value);
+    }
+  };
+  visit(filter);
+  return seed;
+}
+
+function setPath(target: Document, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let cur: Document = target;
+  for (let i = 0; i < parts.length - 1; i++) {
+    const next = cur[parts[i]];
+    if (next === null || typeof next !== 'object') cur[parts[i]] = {};
+    cur = cur[parts[i]] as Document;
+  }
+  cur[parts[parts.length - 1]] = value;
+}
+
+/** Puts `_id` first (generating an ObjectId when absent), as MongoDB stores documents. */
+export function withIdFirst(doc: Document): Document {
+  const keys = Object.keys(doc);
+  if (keys[0] === '_id') return doc;
+  const { _id, ...rest } = doc;
+  return { _id: _id === undefined ? new ObjectId() : _id, ...rest };
+}

@@ -1,0 +1,218 @@
+/**
+ * The TCP server: frames messages, runs commands in order per connection and writes replies. A frame over
+ * maxMessageSizeBytes, a malformed header or BSON, or an unknown opcode closes that connection; nothing a
+ * client sends can stop the process or touch stored data.
+ */
+import net from 'node:net';
+import { BSON, type Document } from 'bson';
+import { type CommandResult, type ServerState, helloReply, runCommand } from './commands';
+import { CursorRegistry } from './cursors';
+import { errorReply } from './errors';
+import { Storage } from './storage';
+import { TtlSweeper } from './ttl';
+import {
+  MAX_MESSAGE_SIZE_BYTES,
+  MSG_MORE_TO_COME,
+  OP_MSG,
+  OP_QUERY,
+  WireError,
+  buildMsgReply,
+  buildOpReply,
+  parseRequest,
+} from './wire';
+
+export interface DocstoreOptions {
+  /** Data directory (created if missing). */
+  dbPath: string;
+  /** TCP port; 0 picks a free one. Default 27017. */
+  port?: number;
+  /** Address to bind. Default 127.0.0.1; anything else should be a deliberate choice (no authentication). */
+  host?: string;
+  /** How often expired TTL documents are removed, in ms. Default 60000 (as MongoDB). */
+  ttlIntervalMs?: number;
+  /** Called for unexpected internal errors (a bug, not a bad request). Default: console.error. */
+  onError?: (err: unknown) => void;
+}
+
+export interface Docstore {
+  uri: string;
+  port: number;
+  host: string;
+  close(): Promise<void>;
+}
+
+const HEADER_SIZE = 16;
+
+class Connection {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private queue: Promise<void> = Promise.resolve();
+  private requestCounter = 1;
+  private closed = false;
+
+  constructor(
+    private readonly socket: net.Socket,
+    private readonly state: ServerState,
+    private readonly id: number,
+    private readonly onError: (err: unknown) => void,
+  ) {
+    socket.setNoDelay(true);
+    socket.on('data', (chunk) => this.onData(chunk));
+    socket.on('error', () => this.destroy());
+    socket.on('close', () => {
+      this.closed = true;
+      state.connections.current--;
+    });
+  }
+
+  private destroy(): void {
+    this.closed = true;
+    this.chunks = [];
+    this.buffered = 0;
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    while (this.buffered >= 4) {
+      const head = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
+      this.chunks = [head];
+      const length = head.readInt32LE(0);
+      if (length < HEADER_SIZE + 1 || length > MAX_MESSAGE_SIZE_BYTES) {
+        this.destroy();
+        return;
+      }
+      if (head.length < length) return;
+      const frame = head.subarray(0, length);
+      const rest = head.subarray(length);
+      this.chunks = rest.length ? [rest] : [];
+      this.buffered = rest.length;
+      this.queue = this.queue.then(() => this.handle(frame));
+    }
+  }
+
+  private async handle(frame: Buffer): Promise<void> {
+    if (this.closed) return;
+    let req;
+    try {
+      req = parseRequest(frame);
+    } catch (err) {
+      if (!(err instanceof WireError)) this.onError(err);
+      this.destroy();
+      return;
+    }
+    const { header } = req;
+    let reply: CommandResult;
+    try {
+      if (req.opCode === OP_QUERY) {
+        reply = await this.legacyQuery(req.queryNamespace ?? '', req.body);
+      } else {
+        const name = Object.keys(req.body)[0] ?? '';
+        const db = typeof req.body.$db === 'string' ? req.body.$db : '';
+        reply = await runCommand(this.state, {
+          name,
+          body: req.body,
+          db,
+          sequences: req.sequences,
+          connectionId: this.id,
+        });
+      }
+    } catch (err) {
+      if (!(err instanceof Error && 'codeName' in err)) {
+        if (!(err instanceof Error) || !/mingo|Invalid|must|unknown|Unknown|not/i.test(err.message))
+          this.onError(err);
+      }
+      reply = errorReply(err);
+    }
+    if (req.opCode === OP_MSG && req.flags & MSG_MORE_TO_COME) return;
+    if (this.closed) return;
+    let body: Buffer;
+    try {
+      body = Buffer.isBuffer(reply) ? reply : Buffer.from(BSON.serialize(reply as Document));
+    } catch (err) {
+      body = Buffer.from(BSON.serialize(errorReply(err)));
+    }
+    const requestId = this.requestCounter++;
+    const parts =
+      req.opCode === OP_QUERY
+        ? buildOpReply(requestId, header.requestId, body)
+        : buildMsgReply(requestId, header.requestId, body);
+    this.socket.write(Buffer.concat(parts));
+  }
+
+  /** OP_QUERY is accepted only for the handshake (`isMaster`/`hello` on `<db>.$cmd`), as MongoDB 6+ does. */
+  private legacyQuery(ns: string, body: Document): Promise<CommandResult> {
+    const query = (body.$query as Document | undefined) ?? body;
+    const name = (Object.keys(query)[0] ?? '').toLowerCase();
+    if (!ns.endsWith('.$cmd') || (name !== 'ismaster' && name !== 'hello')) {
+      return Promise.resolve({
+        ok: 0,
+        errmsg: 'Unsupported OP_QUERY command: only hello/isMaster are accepted over OP_QUERY',
+        code: 352,
+        codeName: 'UnsupportedOpQueryCommand',
+      });
+    }
+    return Promise.resolve(helloReply(this.state, this.id, true));
+  }
+}
+
+/** Starts a docstore server on `host:port` storing data under `dbPath`. */
+export async function startDocstore(options: DocstoreOptions): Promise<Docstore> {
+  const { mkdir } = await import('node:fs/promises');
+  await mkdir(options.dbPath, { recursive: true });
+  const storage = new Storage(options.dbPath);
+  const state: ServerState = {
+    storage,
+    cursors: new CursorRegistry(),
+    startedAt: Date.now(),
+    connections: { current: 0, totalCreated: 0 },
+    opcounters: { insert: 0, query: 0, update: 0, delete: 0, getmore: 0, command: 0 },
+  };
+  const onError = options.onError ?? ((err: unknown) => console.error('docstore internal error:', err));
+  const sockets = new Set<net.Socket>();
+  let nextConnectionId = 1;
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    state.connections.current++;
+    state.connections.totalCreated++;
+    new Connection(socket, state, nextConnectionId++, onError);
+  });
+  const host = options.host ?? '127.0.0.1';
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 27017, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    await storage.close();
+    throw err;
+  }
+  const port = (server.address() as net.AddressInfo).port;
+  const sweeper = new TtlSweeper(storage, options.ttlIntervalMs ?? 60_000, onError);
+  sweeper.start();
+  let closing: Promise<void> | undefined;
+  const uriHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+  return {
+    uri: `mongodb://${uriHost}:${port}/`,
+    port,
+    host,
+    close: () => {
+      closing ??= (async () => {
+        sweeper.stop();
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          for (const s of sockets) s.destroy();
+        });
+        state.cursors.closeAll();
+        await storage.close();
+      })();
+      return closing;
+    },
+  };
+}

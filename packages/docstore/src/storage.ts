@@ -1,0 +1,417 @@
+/**
+ * The LMDB layer: one environment per data directory with three named databases.
+ *  - `catalog`: namespace -> BSON of the collection's metadata (options, index specs, multikey flags).
+ *  - `docs`:    u32 collection id + encoded `_id` -> the document's BSON bytes (as the client sent them).
+ *  - `index`:   u32 index id + encoded key (+ encoded `_id` unless unique) -> encoded `_id`.
+ * All writes run inside lmdb-js asynchronous transactions: many clients' writes share one durable commit,
+ * and a write is acknowledged only after the commit promise resolves.
+ */
+import { BSON, type Document, ObjectId } from 'bson';
+import { type Database, type RootDatabase, open } from 'lmdb';
+import { Query } from 'mingo';
+import { valuesAtPath } from './bson-order';
+import { CommandError } from './errors';
+import { encodeCompound, encodeValue, prefixEnd } from './index-key';
+
+export interface IndexSpec {
+  /** Globally unique id, the prefix of this index's keys. 0 for `_id_`, which lives in `docs`. */
+  id: number;
+  name: string;
+  key: Array<[string, 1 | -1]>;
+  unique: boolean;
+  sparse: boolean;
+  partialFilterExpression?: Document;
+  expireAfterSeconds?: number;
+  multikey: boolean;
+}
+
+export interface CollectionMeta {
+  id: number;
+  db: string;
+  name: string;
+  options: Document;
+  indexes: IndexSpec[];
+}
+
+export interface StoredDoc {
+  /** Encoded `_id` (the suffix of the docs key). */
+  idKey: Buffer;
+  raw: Buffer;
+  doc: Document;
+}
+
+const NEXT_ID_KEY = '\u0000nextId';
+const SCAN_CHUNK = 256;
+
+function u32(n: number): Buffer {
+  const b = Buffer.allocUnsafe(4);
+  b.writeUInt32BE(n, 0);
+  return b;
+}
+
+export function keyPatternDoc(key: Array<[string, 1 | -1]>): Document {
+  const out: Document = {};
+  for (const [k, d] of key) out[k] = d;
+  return out;
+}
+
+export function deserialize(raw: Buffer): Document {
+  return BSON.deserialize(raw, { validation: { utf8: false } });
+}
+
+export class Storage {
+  readonly root: RootDatabase;
+  readonly catalogDb: Database<Buffer, string>;
+  readonly docsDb: Database<Buffer, Buffer>;
+  readonly indexDb: Database<Buffer, Buffer>;
+  private readonly catalog = new Map<string, CollectionMeta>();
+  private readonly partialQueries = new Map<number, Query>();
+  private nextId = 1;
+
+  constructor(readonly path: string) {
+    this.root = open({ path, maxDbs: 8, compression: false, mapSize: 2 * 1024 ** 3 });
+    this.catalogDb = this.root.openDB<Buffer, string>({ name: 'catalog', encoding: 'binary' });
+    this.docsDb = this.root.openDB<Buffer, Buffer>({
+      name: 'docs',
+      encoding: 'binary',
+      keyEncoding: 'binary',
+    });
+    this.indexDb = this.root.openDB<Buffer, Buffer>({
+      name: 'index',
+      encoding: 'binary',
+      keyEncoding: 'binary',
+    });
+    for (const { key, value } of this.catalogDb.getRange()) {
+      if (key === NEXT_ID_KEY) {
+        this.nextId = value.readUInt32BE(0);
+        continue;
+      }
+      const meta = deserialize(value) as CollectionMeta;
+      this.catalog.set(key, meta);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.root.close();
+  }
+
+  /** Runs `fn` inside one write transaction; resolves after the commit is durable. */
+  write<T>(fn: () => T): Promise<T> {
+    return this.root.transaction(fn);
+  }
+
+  // ---- catalog -------------------------------------------------------------------------------------
+
+  collection(db: string, name: string): CollectionMeta | undefined {
+    return this.catalog.get(`${db}.${name}`);
+  }
+
+  collections(db?: string): CollectionMeta[] {
+    return [...this.catalog.values()].filter((c) => db === undefined || c.db === db);
+  }
+
+  databases(): string[] {
+    return [...new Set([...this.catalog.values()].map((c) => c.db))];
+  }
+
+  private allocateId(): number {
+    const id = this.nextId++;
+    this.catalogDb.putSync(NEXT_ID_KEY, u32(this.nextId));
+    return id;
+  }
+
+  /** Persists metadata changes; call inside `write`. */
+  saveMeta(meta: CollectionMeta): void {
+    this.catalogDb.putSync(`${meta.db}.${meta.name}`, Buffer.from(BSON.serialize(meta)));
+    this.catalog.set(`${meta.db}.${meta.name}`, meta);
+  }
+
+  /** Creates the collection inside the current transaction (no-op if it exists). */
+  ensureCollection(db: string, name: string, options: Document = {}): CollectionMeta {
+    const existing = this.collection(db, name);
+    if (existing) return existing;
+    const meta: CollectionMeta = {
+      id: this.allocateId(),
+      db,
+      name,
+      options,
+      indexes: [{ id: 0, name: '_id_', key: [['_id', 1]], unique: true, sparse: false, multikey: false }],
+    };
+    this.saveMeta(meta);
+    return meta;
+  }
+
+  dropCollection(meta: CollectionMeta): void {
+    const prefix = u32(meta.id);
+    for (const key of this.docsDb.getKeys({ start: prefix, end: prefixEnd(prefix) }))
+      this.docsDb.removeSync(key);
+    for (const ix of meta.indexes) if (ix.id !== 0) this.dropIndexEntries(ix);
+    this.catalogDb.removeSync(`${meta.db}.${meta.name}`);
+    this.catalog.delete(`${meta.db}.${meta.name}`);
+  }
+
+  renameCollection(meta: CollectionMeta, db: string, name: string): void {
+    this.catalogDb.removeSync(`${meta.db}.${meta.name}`);
+    this.catalog.delete(`${meta.db}.${meta.name}`);
+    meta.db = db;
+    meta.name = name;
+    this.saveMeta(meta);
+  }
+
+  dropIndexEntries(ix: IndexSpec): void {
+    const prefix = u32(ix.id);
+    for (const key of this.indexDb.getKeys({ start: prefix, end: prefixEnd(prefix) }))
+      this.indexDb.removeSync(key);
+    this.partialQueries.delete(ix.id);
+  }
+
+  /** Adds an index and builds its entries from the existing documents (inside `write`). */
+  addIndex(meta: CollectionMeta, spec: Omit<IndexSpec, 'id' | 'multikey'>): IndexSpec {
+    const ix: IndexSpec = { ...spec, id: this.allocateId(), multikey: false };
+    const built: Array<[Buffer, Buffer]> = [];
+    for (const stored of this.scanRange(this.docsPrefix(meta), prefixEnd(this.docsPrefix(meta)), false)) {
+      const keys = this.indexKeys(ix, stored.doc);
+      if (!keys) continue;
+      for (const k of keys) {
+        const full = this.indexEntryKey(ix, k, stored.idKey);
+        if (ix.unique) {
+          const other = this.indexDb.get(full) ?? built.find(([bk]) => bk.equals(full))?.[1];
+          if (other && !other.equals(stored.idKey)) {
+            throw this.duplicateKeyError(meta, ix, stored.doc);
+          }
+        }
+        built.push([full, stored.idKey]);
+      }
+    }
+    for (const [k, v] of built) this.indexDb.putSync(k, v);
+    meta.indexes.push(ix);
+    this.saveMeta(meta);
+    return ix;
+  }
+
+  // ---- documents -----------------------------------------------------------------------------------
+
+  docsPrefix(meta: CollectionMeta): Buffer {
+    return u32(meta.id);
+  }
+
+  docKey(meta: CollectionMeta, idKey: Buffer): Buffer {
+    return Buffer.concat([u32(meta.id), idKey]);
+  }
+
+  getById(meta: CollectionMeta, idKey: Buffer): StoredDoc | undefined {
+    const raw = this.docsDb.get(this.docKey(meta, idKey));
+    if (!raw) return undefined;
+    return { idKey, raw, doc: deserialize(raw) };
+  }
+
+  /** Iterates docs-db entries in [start, end) (or reversed), reading in chunks so no read txn is held between calls. */
+  *scanRange(start: Buffer, end: Buffer, reverse: boolean): Generator<StoredDoc> {
+    let from = reverse ? end : start;
+    let exclusive = false;
+    for (;;) {
+      const chunk = reverse
+        ? this.docsDb.getRange({
+            start: from,
+            end: start,
+            reverse: true,
+            limit: SCAN_CHUNK,
+            exclusiveStart: true,
+          })
+        : this.docsDb.getRange({ start: from, end, limit: SCAN_CHUNK, exclusiveStart: exclusive });
+      const entries = [...chunk].map(({ key, value }) => ({
+        key: Buffer.from(key),
+        value: Buffer.from(value),
+      }));
+      for (const { key, value } of entries) {
+        yield { idKey: key.subarray(4), raw: value, doc: deserialize(value) };
+      }
+      if (entries.length < SCAN_CHUNK) return;
+      from = entries[entries.length - 1].key;
+      exclusive = true;
+    }
+  }
+
+  /** Iterates `_id` keys from an index range, in chunks. */
+  *scanIndexRange(start: Buffer, end: Buffer, reverse: boolean): Generator<Buffer> {
+    let from = reverse ? end : start;
+    let exclusive = false;
+    for (;;) {
+      const chunk = reverse
+        ? this.indexDb.getRange({
+            start: from,
+            end: start,
+            reverse: true,
+            limit: SCAN_CHUNK,
+            exclusiveStart: true,
+          })
+        : this.indexDb.getRange({ start: from, end, limit: SCAN_CHUNK, exclusiveStart: exclusive });
+      const entries = [...chunk].map(({ key, value }) => ({
+        key: Buffer.from(key),
+        value: Buffer.from(value),
+      }));
+      for (const { value } of entries) yield value;
+      if (entries.length < SCAN_CHUNK) return;
+      from = entries[entries.length - 1].key;
+      exclusive = true;
+    }
+  }
+
+  indexPrefix(ix: IndexSpec): Buffer {
+    return u32(ix.id);
+  }
+
+  private indexEntryKey(ix: IndexSpec, key: Buffer, idKey: Buffer): Buffer {
+    return ix.unique ? Buffer.concat([u32(ix.id), key]) : Buffer.concat([u32(ix.id), key, idKey]);
+  }
+
+  private partialQuery(ix: IndexSpec): Query | undefined {
+    if (!ix.partialFilterExpression) return undefined;
+    let q = this.partialQueries.get(ix.id);
+    if (!q) {
+      q = new Query(ix.partialFilterExpression, {});
+      this.partialQueries.set(ix.id, q);
+    }
+    return q;
+  }
+
+  /** The encoded keys a document contributes to an index, or null when sparse/partial excludes it. */
+  indexKeys(ix: IndexSpec, doc: Document): Buffer[] | null {
+    const partial = this.partialQuery(ix);
+    if (partial && !partial.test(doc)) return null;
+    const perField: unknown[][] = [];
+    let present = false;
+    for (const [path] of ix.key) {
+      const found = valuesAtPath(doc, path);
+      if (found.length > 0) present = true;
+      const flat: unknown[] = [];
+      for (const v of found) {
+        if (Array.isArray(v)) {
+          if (!ix.multikey) ix.multikey = true;
+          if (v.length === 0) flat.push(undefined);
+          else flat.push(...(v as unknown[]));
+        } else flat.push(v);
+      }
+      if (found.length > 1 && !ix.multikey) ix.multikey = true;
+      perField.push(flat.length ? flat : [null]);
+    }
+    if (ix.sparse && !present) return null;
+    const dirs = ix.key.map(([, d]) => d);
+    let combos: unknown[][] = [[]];
+    for (const values of perField) {
+      const next: unknown[][] = [];
+      for (const c of combos) for (const v of values) next.push([...c, v]);
+      combos = next;
+    }
+    const seen = new Set<string>();
+    const out: Buffer[] = [];
+    for (const c of combos) {
+      const k = encodeCompound(c, dirs);
+      const hex = k.toString('latin1');
+      if (seen.has(hex)) continue;
+      seen.add(hex);
+      out.push(k);
+    }
+    return out;
+  }
+
+  duplicateKeyError(meta: CollectionMeta, ix: IndexSpec, doc: Document): CommandError {
+    const keyValue: Document = {};
+    for (const [path] of ix.key) {
+      const v = valuesAtPath(doc, path);
+      keyValue[path] = v.length ? v[0] : null;
+    }
+    const shown = Object.entries(keyValue)
+      .map(
+        ([k, v]) => `${k}: ${JSON.stringify(v instanceof ObjectId ? `ObjectId('${v.toHexString()}')` : v)}`,
+      )
+      .join(', ');
+    return new CommandError(
+      'DuplicateKey',
+      `E11000 duplicate key error collection: ${meta.db}.${meta.name} index: ${ix.name} dup key: { ${shown} }`,
+      { keyPattern: keyPatternDoc(ix.key), keyValue },
+    );
+  }
+
+  private secondaryEntries(meta: CollectionMeta, doc: Document): Array<{ ix: IndexSpec; keys: Buffer[] }> {
+    const out: Array<{ ix: IndexSpec; keys: Buffer[] }> = [];
+    for (const ix of meta.indexes) {
+      if (ix.id === 0) continue;
+      const wasMultikey = ix.multikey;
+      const keys = this.indexKeys(ix, doc);
+      if (ix.multikey !== wasMultikey) this.saveMeta(meta);
+      if (keys) out.push({ ix, keys });
+    }
+    return out;
+  }
+
+  /** Inserts inside `write`; throws DuplicateKey without writing anything on conflict. */
+  insertDoc(meta: CollectionMeta, doc: Document, raw: Buffer): void {
+    const idKey = encodeValue(doc._id);
+    const key = this.docKey(meta, idKey);
+    if (this.docsDb.get(key)) throw this.duplicateKeyError(meta, meta.indexes[0], doc);
+    const entries = this.secondaryEntries(meta, doc);
+    for (const { ix, keys } of entries) {
+      if (!ix.unique) continue;
+      for (const k of keys) {
+        const other = this.indexDb.get(this.indexEntryKey(ix, k, idKey));
+        if (other && !other.equals(idKey)) throw this.duplicateKeyError(meta, ix, doc);
+      }
+    }
+    this.docsDb.putSync(key, raw);
+    for (const { ix, keys } of entries)
+      for (const k of keys) this.indexDb.putSync(this.indexEntryKey(ix, k, idKey), idKey);
+  }
+
+  /** Replaces a stored document (same `_id`) inside `write`, maintaining index entries. */
+  replaceDoc(meta: CollectionMeta, old: StoredDoc, doc: Document, raw: Buffer): void {
+    const idKey = old.idKey;
+    const before = this.secondaryEntries(meta, old.doc);
+    const after = this.secondaryEntries(meta, doc);
+    const oldKeys = new Set<string>();
+    for (const { ix, keys } of before)
+      for (const k of keys) oldKeys.add(this.indexEntryKey(ix, k, idKey).toString('latin1'));
+    const added: Buffer[] = [];
+    const kept = new Set<string>();
+    for (const { ix, keys } of after) {
+      for (const k of keys) {
+        const full = this.indexEntryKey(ix, k, idKey);
+        const s = full.toString('latin1');
+        kept.add(s);
+        if (oldKeys.has(s)) continue;
+        if (ix.unique) {
+          const other = this.indexDb.get(full);
+          if (other && !other.equals(idKey)) throw this.duplicateKeyError(meta, ix, doc);
+        }
+        added.push(full);
+      }
+    }
+    for (const s of oldKeys) if (!kept.has(s)) this.indexDb.removeSync(Buffer.from(s, 'latin1'));
+    for (const full of added) this.indexDb.putSync(full, idKey);
+    this.docsDb.putSync(this.docKey(meta, idKey), raw);
+  }
+
+  removeDoc(meta: CollectionMeta, stored: StoredDoc): void {
+    for (const { ix, keys } of this.secondaryEntries(meta, stored.doc)) {
+      for (const k of keys) this.indexDb.removeSync(this.indexEntryKey(ix, k, stored.idKey));
+    }
+    this.docsDb.removeSync(this.docKey(meta, stored.idKey));
+  }
+
+  /** Document count and total BSON bytes of a collection. */
+  stats(meta: CollectionMeta): { count: number; size: number } {
+    let count = 0;
+    let size = 0;
+    const prefix = this.docsPrefix(meta);
+    for (const { value } of this.docsDb.getRange({ start: prefix, end: prefixEnd(prefix) })) {
+      count++;
+      size += value.length;
+    }
+    return { count, size };
+  }
+
+  indexEntryCount(ix: IndexSpec): number {
+    const prefix = this.indexPrefix(ix);
+    return this.indexDb.getKeysCount({ start: prefix, end: prefixEnd(prefix) });
+  }
+}
