@@ -1,1 +1,103 @@
-export {};
+/**
+ * `npm run bench -- <scenario> [--quick] [--targets=bare-socketio,raw-ws,palaver] [--<parameter>=<number>]`
+ * Runs each target back to back under identical load and writes bench/results/<scenario>-<date>.{json,md,svg}.
+ * Without a scenario it lists them.
+ */
+import { describeMachine } from './machine';
+import { writeRunFiles } from './result-files';
+import { fanoutScenario, latencyScenario } from './scenarios/fanout';
+import type { Scenario, ScenarioRun } from './scenarios/scenario';
+import { bareSocketIoTarget, rawWsTarget } from './targets/baseline-targets';
+import type { BenchTarget } from './targets/bench-target';
+
+const SCENARIOS: Scenario[] = [fanoutScenario, latencyScenario];
+const TARGETS: BenchTarget[] = [bareSocketIoTarget, rawWsTarget];
+
+export interface CliArguments {
+  scenario?: string;
+  quick: boolean;
+  targets?: string[];
+  overrides: Record<string, number>;
+}
+
+export function parseArguments(argv: string[]): CliArguments {
+  const parsed: CliArguments = { quick: false, overrides: {} };
+  for (const arg of argv) {
+    if (arg === '--quick') parsed.quick = true;
+    else if (arg.startsWith('--targets='))
+      parsed.targets = arg.slice('--targets='.length).split(',').filter(Boolean);
+    else if (/^--[a-zA-Z]+=/.test(arg)) {
+      const [key, value] = arg.slice(2).split('=') as [string, string];
+      const number = Number(value);
+      if (!Number.isFinite(number)) throw new Error(`--${key} must be a number (got '${value}')`);
+      parsed.overrides[key] = number;
+    } else if (!arg.startsWith('--') && parsed.scenario === undefined) parsed.scenario = arg;
+    else throw new Error(`unknown argument '${arg}'`);
+  }
+  return parsed;
+}
+
+function usage(): string {
+  const width = Math.max(...SCENARIOS.map((s) => s.name.length));
+  return [
+    'usage: npm run bench -- <scenario> [--quick] [--targets=a,b] [--<parameter>=<number>]',
+    '',
+    'scenarios:',
+    ...SCENARIOS.map((s) => `  ${s.name.padEnd(width)}  ${s.summary}`),
+    '',
+    `targets (default all): ${TARGETS.map((t) => t.name).join(', ')}`,
+    'results: bench/results/<scenario>-<date>.{json,md,svg}; see docs/performance.md',
+  ].join('\n');
+}
+
+async function main(): Promise<number> {
+  const args = parseArguments(process.argv.slice(2));
+  const scenario = SCENARIOS.find((s) => s.name === args.scenario);
+  if (!scenario) {
+    if (args.scenario) console.error(`unknown scenario '${args.scenario}'\n`);
+    console.log(usage());
+    return args.scenario ? 2 : 0;
+  }
+  const targets = args.targets
+    ? args.targets.map((name) => {
+        const target = TARGETS.find((t) => t.name === name);
+        if (!target)
+          throw new Error(`unknown target '${name}' (known: ${TARGETS.map((t) => t.name).join(', ')})`);
+        return target;
+      })
+    : TARGETS;
+  const startedAt = new Date().toISOString();
+  const machine = describeMachine();
+  console.log(`${scenario.name}${args.quick ? ' (quick)' : ''} on ${machine.nproc} × ${machine.cpuModel}`);
+  const output = await scenario.run({
+    quick: args.quick,
+    targets,
+    overrides: args.overrides,
+    log: (line) => console.log(line),
+  });
+  const run: ScenarioRun = {
+    scenario: scenario.name,
+    quick: args.quick,
+    command: ['npm run bench --', ...process.argv.slice(2)].join(' '),
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    machine,
+    parameters: output.parameters,
+    notes: output.notes,
+    detail: output.detail,
+  };
+  const files = await writeRunFiles(run, output);
+  console.log(`\n${output.markdown}`);
+  console.log(files.map((f) => `wrote ${f}`).join('\n'));
+  return 0;
+}
+
+if (require.main === module) {
+  main().then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(error instanceof Error ? error.message : String(error));
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,34 @@
+import type { ConnectionSpec, WireKind } from '../generator-protocol';
+
+/** What a scenario asks of a target before connecting: this many connections over this many rooms. */
+export interface TargetPlan {
+  connections: number;
+  rooms: number;
+}
+
+export interface MemorySample {
+  /** Resident set of the server process tree, from /proc. */
+  rssBytes: number;
+  /** V8 heap in use after a full GC, from the preloaded probe; undefined when the probe did not answer. */
+  heapUsedBytes?: number;
+}
+
+export interface RunningTarget {
+  readonly name: TargetName;
+  readonly pid: number;
+  readonly kind: WireKind;
+  readonly codec: string;
+  /** One spec per planned connection, rooms filled round-robin. */
+  readonly connections: ConnectionSpec[];
+  cpuSeconds(): number;
+  memory(): Promise<MemorySample>;
+  stop(): Promise<void>;
+}
+
+export type TargetName = 'bare-socketio' | 'raw-ws' | 'palaver';
+
+export interface BenchTarget {
+  readonly name: TargetName;
+  readonly description: string;
+  start(plan: TargetPlan): Promise<RunningTarget>;
+}
