@@ -43,7 +43,7 @@ export abstract class UploadPolicy {
 /** The default when no plugin host is bound: every upload within UPLOAD_MAX_BYTES is allowed. */
 @Injectable()
 export class AllowAllUploadPolicy extends UploadPolicy {
-  async beforeStart(): Promise<void> {}
-  async onChunk(): Promise<void> {}
-  async afterComplete(): Promise<void> {}
+  async beforeStart(_ctx: UploadContext): Promise<void> {}
+  async onChunk(_ctx: UploadChunkContext): Promise<void> {}
+  async afterComplete(_ctx: UploadCompleteContext): Promise<void> {}
 }

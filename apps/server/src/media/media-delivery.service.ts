@@ -1,0 +1,160 @@
+import { Injectable } from '@nestjs/common';
+import contentDisposition from 'content-disposition';
+import parseRange from 'range-parser';
+import { AuthUser } from '../auth/auth-user';
+import { NotFoundError } from '../common/domain-error';
+import { GridFsChunkRepository } from './gridfs-chunk.repository';
+import { GrowingFileReader } from './growing-file-reader';
+import { MediaInspector, THUMBNAIL_TYPE } from './media-inspector';
+import { MediaRecord } from './media.entity';
+import { MediaService, thumbnailFileId } from './media.service';
+
+/** The request headers that decide what a media response is. */
+export interface MediaRequest {
+  method: string;
+  range?: string;
+  ifNoneMatch?: string;
+  ifRange?: string;
+  signal?: AbortSignal;
+}
+
+/** What to send back: status, headers and (unless HEAD / 304 / 416) the bytes. */
+export interface MediaResponse {
+  status: number;
+  headers: Record<string, string>;
+  body?: AsyncIterable<Buffer>;
+}
+
+const COMMON_HEADERS = {
+  'X-Content-Type-Options': 'nosniff',
+  // private: members only; no-transform: proxies must not recompress media.
+  'Cache-Control': 'private, no-transform',
+  'Content-Security-Policy': "default-src 'none'; sandbox",
+  'Cross-Origin-Resource-Policy': 'same-origin',
+};
+
+function etagOf(record: MediaRecord): string {
+  return `"${record.sha256}"`;
+}
+
+function matchesEtag(header: string, etag: string): boolean {
+  if (header.trim() === '*') return true;
+  return header
+    .split(',')
+    .map((tag) => tag.trim().replace(/^W\//, ''))
+    .includes(etag);
+}
+
+/**
+ * HTTP semantics of media reads: growing files stream until completion; completed files get ETag,
+ * Last-Modified, conditional requests and single byte ranges; the type is the sniffed one, and types
+ * a browser could execute are attachments.
+ */
+@Injectable()
+export class MediaDeliveryService {
+  constructor(
+    private readonly media: MediaService,
+    private readonly reader: GrowingFileReader,
+    private readonly chunks: GridFsChunkRepository,
+    private readonly inspector: MediaInspector,
+  ) {}
+
+  async file(user: AuthUser, id: string, req: MediaRequest): Promise<MediaResponse> {
+    const record = await this.media.readable(user, id);
+    if (record.status === 'failed') {
+      return { status: 410, headers: { ...COMMON_HEADERS, 'Content-Type': 'text/plain' } };
+    }
+    if (record.status === 'uploading') return this.growing(record, req);
+    return this.complete(record, req);
+  }
+
+  async thumbnail(user: AuthUser, id: string, req: MediaRequest): Promise<MediaResponse> {
+    const record = await this.media.readable(user, id);
+    const info = record.hasThumbnail ? await this.chunks.smallFileInfo(thumbnailFileId(id)) : null;
+    if (!info) throw new NotFoundError('thumbnail');
+    const etag = `"${record.sha256}-thumbnail"`;
+    const headers: Record<string, string> = {
+      ...COMMON_HEADERS,
+      'Content-Type': THUMBNAIL_TYPE,
+      ETag: etag,
+      'Last-Modified': info.uploadDate.toUTCString(),
+    };
+    if (req.ifNoneMatch && matchesEtag(req.ifNoneMatch, etag)) return { status: 304, headers };
+    headers['Content-Length'] = String(info.length);
+    return {
+      status: 200,
+      headers,
+      body: req.method === 'HEAD' ? undefined : this.chunks.openDownload(thumbnailFileId(id)),
+    };
+  }
+
+  private disposition(record: MediaRecord, contentType: string): string {
+    const type = this.inspector.isExecutable(contentType) ? 'attachment' : 'inline';
+    return contentDisposition(record.name, { type });
+  }
+
+  /** A file still arriving: everything from byte 0 (Range is ignored, as HTTP allows), until it completes. */
+  private growing(record: MediaRecord, req: MediaRequest): MediaResponse {
+    // The type is not known yet; declared types are never served, so it is opaque until completion.
+    const headers = {
+      ...COMMON_HEADERS,
+      'Cache-Control': 'no-store, no-transform',
+      'Content-Type': 'application/octet-stream',
+      'Content-Disposition': contentDisposition(record.name, { type: 'attachment' }),
+      'X-Media-Status': 'uploading',
+      'X-Media-Declared-Length': String(record.declaredSize),
+    };
+    return {
+      status: 200,
+      headers,
+      body: req.method === 'HEAD' ? undefined : this.reader.read(record, { signal: req.signal }),
+    };
+  }
+
+  private complete(record: MediaRecord, req: MediaRequest): MediaResponse {
+    const length = record.committedBytes;
+    const contentType = record.contentType ?? 'application/octet-stream';
+    const etag = etagOf(record);
+    const lastModified = (record.completedAt ?? record.updatedAt).toUTCString();
+    const headers: Record<string, string> = {
+      ...COMMON_HEADERS,
+      'Content-Type': contentType,
+      'Content-Disposition': this.disposition(record, contentType),
+      'Accept-Ranges': 'bytes',
+      ETag: etag,
+      'Last-Modified': lastModified,
+    };
+    if (req.ifNoneMatch && matchesEtag(req.ifNoneMatch, etag)) return { status: 304, headers };
+
+    let start = 0;
+    let end = length - 1;
+    let status = 200;
+    if (req.range && this.ifRangeHolds(req.ifRange, etag, lastModified)) {
+      const ranges = parseRange(length, req.range, { combine: true });
+      if (ranges === -1) {
+        return { status: 416, headers: { ...headers, 'Content-Range': `bytes */${length}` } };
+      }
+      // -2 (malformed) and multiple ranges: serve the whole file, which HTTP allows.
+      if (ranges !== -2 && ranges.type === 'bytes' && ranges.length === 1) {
+        start = ranges[0].start;
+        end = ranges[0].end;
+        status = 206;
+        headers['Content-Range'] = `bytes ${start}-${end}/${length}`;
+      }
+    }
+    headers['Content-Length'] = String(length === 0 ? 0 : end - start + 1);
+    const body =
+      req.method === 'HEAD' || length === 0
+        ? undefined
+        : this.reader.read(record, { start, end, signal: req.signal });
+    return { status, headers, body };
+  }
+
+  /** If-Range: honour Range only if the validator still matches (a strong ETag or the exact date). */
+  private ifRangeHolds(ifRange: string | undefined, etag: string, lastModified: string): boolean {
+    if (!ifRange) return true;
+    const value = ifRange.trim();
+    if (value.startsWith('"') || value.startsWith('W/')) return value === etag;
+    return value === lastModified;
+  }
+}
