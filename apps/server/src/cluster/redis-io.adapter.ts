@@ -32,11 +32,12 @@ export class RedisIoAdapter extends IoAdapter {
   async connectToRedis(): Promise<void> {
     const publisher = publishNeverRejects(this.redis.duplicate('io-pub', false));
     const subscriber = this.redis.duplicate('io-sub', true);
-    this.adapterConstructor = createAdapter(publisher, subscriber, {
+    const create = createAdapter(publisher, subscriber, {
       key: SOCKET_ADAPTER_KEY,
       // fetchSockets/serverSideEmit wait this long for other nodes; a dead node must not stall a caller.
       requestsTimeout: 3000,
     });
+    this.adapterConstructor = (nsp) => countsOnlyItselfWhenRedisIsDown(create(nsp));
   }
 
   override createIOServer(port: number, options?: ServerOptions): Server {
@@ -66,6 +67,17 @@ function publishNeverRejects(redis: Redis): Redis {
     return sent;
   };
   return redis;
+}
+
+/**
+ * fetchSockets, allRooms and serverSideEmit first ask Redis how many nodes listen (PUBSUB NUMSUB); while
+ * Redis is down that query fails and so would the caller (a logout fetching the user's sockets). Counting
+ * only this node instead answers from local sockets, which is all this node can reach anyway.
+ */
+function countsOnlyItselfWhenRedisIsDown<T extends { serverCount(): Promise<number> }>(adapter: T): T {
+  const serverCount = adapter.serverCount.bind(adapter);
+  adapter.serverCount = () => serverCount().catch(() => 1);
+  return adapter;
 }
 
 /**
