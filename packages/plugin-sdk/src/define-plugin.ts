@@ -44,9 +44,12 @@ export interface PluginRoute<S> {
   handler(request: PluginRouteRequest, ctx: PluginContext<S>): unknown;
 }
 
+/** A JSON Schema that TypeScript checks against the settings type S (Ajv's JSONSchemaType). */
+export type SettingsSchema<S> = JSONSchemaType<S>;
+
 export interface PluginSettings<S> {
   /** JSON Schema of the settings object; admins' changes are validated against it. */
-  schema: JSONSchemaType<S>;
+  schema: SettingsSchema<S>;
   defaults: S;
 }
 

@@ -1,10 +1,11 @@
-import type { PluginFile, PluginReport } from './hooks';
+import type { PluginFile, PluginMessage, PluginReport } from './hooks';
 
 /**
  * What a plugin may ask the host for. Each capability beyond logging, metrics and its own settings needs a
  * permission declared in the plugin definition; calling a method without it throws PluginPermissionError.
  */
 export const PERMISSIONS = [
+  'messages.read',
   'messages.send',
   'messages.delete',
   'users.read',
@@ -72,6 +73,8 @@ export interface PluginContext<S = Record<string, unknown>> {
   readonly metrics: PluginMetrics;
   readonly kv: PluginKv;
   readonly messages: {
+    /** A message by id, or undefined. Needs `messages.read`. */
+    get(messageId: string): Promise<PluginMessage | undefined>;
     /** Posts a message authored by the system in a room. Needs `messages.send`. */
     sendSystem(roomId: string, text: string): Promise<{ id: string }>;
     /** Deletes a message for everyone. Needs `messages.delete`. */

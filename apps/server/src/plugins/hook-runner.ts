@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import { HOOK_SPECS, type HookName, type HookPayloads, type RejectDecision } from '@palaver/plugin-sdk';
 import {
   DomainError,
@@ -10,6 +10,7 @@ import {
 import { RECENT_FAILURES_KEPT, type BoundHook, type PluginFailureRecord } from './loaded-plugin';
 import { PluginMetrics } from './plugin-metrics';
 import { PluginRegistry } from './plugin-registry';
+import { SanctionsService } from './sanctions.service';
 
 /** Gate hooks: those that run before an action and may stop or change it. */
 export type GateHookName =
@@ -45,6 +46,7 @@ export class HookRunner {
   constructor(
     private readonly registry: PluginRegistry,
     private readonly metrics: PluginMetrics,
+    @Optional() private readonly sanctions?: SanctionsService,
   ) {}
 
   /** True when at least one enabled plugin implements the hook (lets callers skip building payloads). */
@@ -57,6 +59,7 @@ export class HookRunner {
    * changed); throws the DomainError matching the first rejection.
    */
   async gate<K extends GateHookName>(hook: K, payload: HookPayloads[K]): Promise<HookPayloads[K]> {
+    this.checkSanctions(hook, payload);
     const bound = this.registry.hooksFor(hook);
     let current = payload;
     for (const entry of bound) {
@@ -70,6 +73,19 @@ export class HookRunner {
       }
     }
     return current;
+  }
+
+  /** Mutes and bans issued through the host API hold even while the plugin that issued them is off. */
+  private checkSanctions(hook: GateHookName, payload: HookPayloads[GateHookName]): void {
+    if (!this.sanctions) return;
+    if (hook === 'message.beforeSend') {
+      const { user, roomId } = payload as HookPayloads['message.beforeSend'];
+      this.sanctions.assertMayPost(user.id, roomId);
+    } else if (hook === 'user.beforeLogin') {
+      this.sanctions.assertNotBanned((payload as HookPayloads['user.beforeLogin']).userId);
+    } else if (hook === 'room.beforeJoin' || hook === 'upload.beforeStart' || hook === 'message.beforeEdit') {
+      this.sanctions.assertNotBanned((payload as { user: { id: string } }).user.id);
+    }
   }
 
   /** Runs a notify hook on every enabled plugin, in order; never throws. */

@@ -1,0 +1,17 @@
+import type { PluginFile, PluginMessage, PluginRoomInfo, PluginUserInfo } from '@palaver/plugin-sdk';
+
+/**
+ * What the host API needs from the rest of the server. Kept behind one abstract class so the plugin host
+ * does not import every feature's service (and so MessagesService, which runs hooks, and the host API,
+ * which sends messages, do not depend on each other at construction time).
+ */
+export abstract class PluginHostBackend {
+  abstract getMessage(messageId: string): Promise<PluginMessage | undefined>;
+  abstract sendSystemMessage(roomId: string, text: string): Promise<{ id: string }>;
+  abstract deleteMessage(messageId: string, reason: string): Promise<void>;
+  abstract getUser(userId: string): Promise<PluginUserInfo | undefined>;
+  abstract getRoom(roomId: string): Promise<PluginRoomInfo | undefined>;
+  abstract listFiles(filter: { ownerId?: string; roomId?: string }): Promise<PluginFile[]>;
+  /** Ends the user's live connections (after a ban). */
+  abstract disconnectUser(userId: string, reason: string): Promise<void>;
+}
