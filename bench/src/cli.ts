@@ -6,12 +6,15 @@
 import { describeMachine } from './machine';
 import { writeRunFiles } from './result-files';
 import { fanoutScenario, latencyScenario } from './scenarios/fanout';
+import { idleScenario } from './scenarios/idle';
+import { catchUpScenario } from './scenarios/catch-up';
 import type { Scenario, ScenarioRun } from './scenarios/scenario';
 import { bareSocketIoTarget, rawWsTarget } from './targets/baseline-targets';
+import { palaverTarget } from './targets/palaver-target';
 import type { BenchTarget } from './targets/bench-target';
 
-const SCENARIOS: Scenario[] = [fanoutScenario, latencyScenario];
-const TARGETS: BenchTarget[] = [bareSocketIoTarget, rawWsTarget];
+const SCENARIOS: Scenario[] = [fanoutScenario, latencyScenario, idleScenario, catchUpScenario];
+const TARGETS: BenchTarget[] = [bareSocketIoTarget, rawWsTarget, palaverTarget];
 
 export interface CliArguments {
   scenario?: string;

@@ -22,7 +22,7 @@ type AckHandler = (ack: unknown) => void;
 /** One open client connection, whatever the wire. */
 interface BenchConnection {
   spec: ConnectionSpec;
-  send(body: string, onAck: AckHandler): void;
+  send(body: string, seq: number, onAck: AckHandler): void;
   close(): void;
 }
 
@@ -51,7 +51,8 @@ function connectSocketIo(
     socket.once('connect', () =>
       resolve({
         spec,
-        send: (body, onAck) => socket.emit(codec.sendEvent, codec.encodeSend(spec.roomId, body), onAck),
+        send: (body, seq, onAck) =>
+          socket.emit(codec.sendEvent, codec.encodeSend(spec.roomId, body, seq), onAck),
         close: () => socket.disconnect(),
       }),
     );
@@ -80,7 +81,7 @@ function connectWs(spec: ConnectionSpec, onDelivery: DeliveryHandler, timeoutMs:
     socket.once('open', () =>
       resolve({
         spec,
-        send: (body, onAck) => {
+        send: (body, _seq, onAck) => {
           const id = ++nextAckId;
           pendingAcks.set(id, onAck);
           socket.send(JSON.stringify({ t: 'send', id, d: { roomId: spec.roomId, body } }));
@@ -170,7 +171,7 @@ class LoadGenerator {
       const sentAt = performance.now();
       sent++;
       expectedDeliveries += group.length;
-      sender.send(stampBody(seq, sentAt, command.bodyBytes), (response) => {
+      sender.send(stampBody(seq, sentAt, command.bodyBytes), seq, (response) => {
         const error = this.codec.ackError(response);
         if (error) {
           ackErrors++;

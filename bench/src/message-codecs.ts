@@ -7,7 +7,7 @@ export interface MessageCodec {
   sendEvent: string;
   /** Socket.IO event the server pushes to room members. */
   deliverEvent: string;
-  encodeSend(roomId: string, body: string): unknown;
+  encodeSend(roomId: string, body: string, seq: number): unknown;
   /** The message body inside a delivered payload, or undefined for other traffic. */
   bodyOfDelivery(payload: unknown): string | undefined;
   /** An error description when the ack reports a failure. */
@@ -39,7 +39,30 @@ export const bareCodec: MessageCodec = {
   ackError: errorOf,
 };
 
-export const CODECS: Record<string, MessageCodec> = { bare: bareCodec };
+/**
+ * Palaver (packages/client/src/protocol.ts): `message:send {roomId, text, clientMessageId}` acked with
+ * SendMessageAck or ErrorAck; members get `message.created` with a MessageView.
+ */
+export const palaverCodec: MessageCodec = {
+  sendEvent: 'message:send',
+  deliverEvent: 'message.created',
+  // clientMessageId makes a retried send idempotent; the generator's pid keeps ids unique across runs.
+  encodeSend: (roomId, text, seq) => ({
+    roomId,
+    text,
+    clientMessageId: `b${process.pid.toString(36)}-${seq}`,
+  }),
+  bodyOfDelivery: (payload) => {
+    if (payload && typeof payload === 'object') {
+      const text = (payload as { text?: unknown }).text;
+      if (typeof text === 'string') return text;
+    }
+    return undefined;
+  },
+  ackError: errorOf,
+};
+
+export const CODECS: Record<string, MessageCodec> = { bare: bareCodec, palaver: palaverCodec };
 
 const MARK = 'bench|';
 

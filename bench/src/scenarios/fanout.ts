@@ -304,7 +304,11 @@ async function runFanout(
     options.log(`${target.name}: starting (${p.connections} connections, ${p.rooms} rooms)`);
     let running: RunningTarget | undefined;
     try {
-      running = await target.start({ connections: p.connections, rooms: p.rooms });
+      running = await target.start({
+        connections: p.connections,
+        rooms: p.rooms,
+        users: options.overrides.users,
+      });
       results.push(await runTarget(options, running, p));
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);

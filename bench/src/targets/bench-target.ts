@@ -4,6 +4,8 @@ import type { ConnectionSpec, WireKind } from '../generator-protocol';
 export interface TargetPlan {
   connections: number;
   rooms: number;
+  /** Palaver only: accounts the connections are spread over (default 100). */
+  users?: number;
 }
 
 export interface MemorySample {

@@ -1,0 +1,159 @@
+import { readFileSync } from 'node:fs';
+import { GeneratorClient } from '../generator-client';
+import {
+  checkGoal,
+  formatBytes,
+  formatNumber,
+  formatRatio,
+  goalsTable,
+  markdownTable,
+  ratio,
+} from '../report-format';
+import type { MemorySample, RunningTarget, TargetName } from '../targets/bench-target';
+import type { Scenario, ScenarioOptions, ScenarioOutput } from './scenario';
+
+export interface IdleTargetResult {
+  target: TargetName;
+  connected: number;
+  connectSeconds: number;
+  before?: MemorySample;
+  after?: MemorySample;
+  heapPerConnection?: number;
+  rssPerConnection?: number;
+  error?: string;
+}
+
+/** The soft limit on open files, which both the server and the generator inherit. */
+export function openFileLimit(limitsText = readFileSync('/proc/self/limits', 'utf8')): number {
+  const match = /^Max open files\s+(\d+|unlimited)/m.exec(limitsText);
+  if (!match) return 1024;
+  return match[1] === 'unlimited' ? Number.MAX_SAFE_INTEGER : Number(match[1]);
+}
+
+async function measureTarget(
+  options: ScenarioOptions,
+  target: RunningTarget,
+  settleMs: number,
+): Promise<IdleTargetResult> {
+  const result: IdleTargetResult = { target: target.name, connected: 0, connectSeconds: 0 };
+  const generator = GeneratorClient.start();
+  try {
+    result.before = await target.memory();
+    const connect = await generator.connect({
+      kind: target.kind,
+      codec: target.codec,
+      connections: target.connections,
+      concurrency: 50,
+      timeoutMs: 30_000,
+    });
+    result.connected = connect.connected;
+    result.connectSeconds = connect.seconds;
+    if (connect.failed > 0) options.log(`  ${target.name}: ${connect.failed} failed (${connect.firstError})`);
+    await new Promise((resolve) => setTimeout(resolve, settleMs));
+    result.after = await target.memory();
+    if (result.connected > 0) {
+      const heapBefore = result.before.heapUsedBytes;
+      const heapAfter = result.after.heapUsedBytes;
+      if (heapBefore !== undefined && heapAfter !== undefined) {
+        result.heapPerConnection = (heapAfter - heapBefore) / result.connected;
+      }
+      result.rssPerConnection = (result.after.rssBytes - result.before.rssBytes) / result.connected;
+    }
+    options.log(
+      `  ${target.name}: ${result.connected} idle connections in ${connect.seconds.toFixed(1)} s; ` +
+        `heap/conn ${formatBytes(result.heapPerConnection)}, RSS/conn ${formatBytes(result.rssPerConnection)}`,
+    );
+    await generator.disconnect();
+  } catch (error) {
+    result.error = error instanceof Error ? error.message : String(error);
+    options.log(`  ${target.name} failed: ${result.error}`);
+  } finally {
+    await generator.stop();
+  }
+  return result;
+}
+
+async function runIdle(options: ScenarioOptions): Promise<ScenarioOutput<{ targets: IdleTargetResult[] }>> {
+  const notes: string[] = [];
+  const requested = options.overrides.connections ?? (options.quick ? 1000 : 10000);
+  const limit = openFileLimit();
+  // Each side holds one descriptor per connection plus its own files and listeners.
+  let connections = requested;
+  if (limit < requested + 256) {
+    connections = Math.max(100, limit - 256);
+    const note =
+      `open-file limit (ulimit -n) is ${limit}: measuring ${connections} connections instead of ${requested}; ` +
+      `raise it first (\`ulimit -n ${requested + 1024}\`, needs the hard limit; see docs/performance.md)`;
+    notes.push(note);
+    options.log(note);
+  }
+  const rooms = options.overrides.rooms ?? 10;
+  const settleMs = options.overrides.settleMs ?? 2000;
+  const results: IdleTargetResult[] = [];
+  for (const target of options.targets) {
+    options.log(`${target.name}: starting (${connections} idle connections)`);
+    let running: RunningTarget | undefined;
+    try {
+      running = await target.start({ connections, rooms, users: options.overrides.users });
+      results.push(await measureTarget(options, running, settleMs));
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      options.log(`  ${target.name} could not start: ${message}`);
+      results.push({ target: target.name, connected: 0, connectSeconds: 0, error: message });
+    } finally {
+      await running?.stop();
+    }
+  }
+  notes.push(
+    'Heap is V8 heapUsed after two forced GCs (the server runs with --expose-gc and a preloaded probe), ' +
+      'measured before and after connecting; RSS is VmRSS of the server process tree. Palaver connections ' +
+      'are authenticated (access token in the handshake) and members of one room each.',
+  );
+  const bare = results.find((r) => r.target === 'bare-socketio');
+  const palaver = results.find((r) => r.target === 'palaver');
+  const table = markdownTable(
+    [
+      'target',
+      'connections',
+      'connect s',
+      'heap before',
+      'heap after',
+      'heap per connection',
+      '÷ bare socket.io',
+      'RSS per connection',
+      '÷ bare socket.io',
+    ],
+    results.map((r) => [
+      r.target,
+      r.error ? `failed: ${r.error}` : formatNumber(r.connected),
+      formatNumber(r.connectSeconds),
+      formatBytes(r.before?.heapUsedBytes),
+      formatBytes(r.after?.heapUsedBytes),
+      formatBytes(r.heapPerConnection),
+      formatRatio(ratio(r.heapPerConnection, bare?.heapPerConnection)),
+      formatBytes(r.rssPerConnection),
+      formatRatio(ratio(r.rssPerConnection, bare?.rssPerConnection)),
+    ]),
+  );
+  const goals = goalsTable([
+    checkGoal(
+      'heap per idle authenticated connection ≤ 1.2 × bare Socket.IO',
+      ratio(palaver?.heapPerConnection, bare?.heapPerConnection),
+      '<=',
+      1.2,
+      (v) => `${v.toFixed(2)}×`,
+    ),
+  ]);
+  return {
+    parameters: { connections, requested, rooms, settleMs, openFileLimit: limit },
+    notes,
+    detail: { targets: results },
+    markdown: `### Idle connections\n\n${table}\n\n### Goals\n\n${goals}\n`,
+  };
+}
+
+export const idleScenario: Scenario = {
+  name: 'idle',
+  summary: '10,000 idle connections: server heap and RSS per connection vs bare Socket.IO',
+  run: runIdle,
+};
