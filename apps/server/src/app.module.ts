@@ -8,7 +8,10 @@ import { AppConfig } from './config/app-config';
 import { ConfigModule, StorageInfo } from './config/config.module';
 import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
+import { MessagesModule } from './messages/messages.module';
 import { PluginsModule } from './plugins/plugins.module';
+import { RealtimeModule } from './realtime/realtime.module';
+import { RoomsModule } from './rooms/rooms.module';
 import { UsersModule } from './users/users.module';
 
 /** The database name inside MONGO_URL / the embedded docstore. */
@@ -40,6 +43,9 @@ export class AppModule {
         UsersModule,
 
         // --- rooms, messages, realtime (app core, part B)
+        RoomsModule,
+        MessagesModule,
+        RealtimeModule,
 
         // --- media
 

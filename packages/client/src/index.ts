@@ -1,3 +1,4 @@
 export * from './http';
 export * from './accounts';
 export * from './client';
+export * from './protocol';

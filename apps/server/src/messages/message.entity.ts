@@ -1,0 +1,37 @@
+import type { MessageView } from '@palaver/client';
+
+export type { MessageView };
+
+/** A stored message as a plain object (what MessagesRepository returns). */
+export interface MessageRecord {
+  id: string;
+  roomId: string;
+  seq: number;
+  changeSeq: number;
+  authorId: string;
+  authorUsername: string;
+  /** Empty once deleted (a tombstone keeps its place in the room's sequence). */
+  text: string;
+  clientMessageId: string;
+  createdAt: Date;
+  editedAt: Date | null;
+  deletedAt: Date | null;
+  deletedBy: string | null;
+}
+
+export function toMessageView(message: MessageRecord): MessageView {
+  return {
+    id: message.id,
+    roomId: message.roomId,
+    seq: message.seq,
+    changeSeq: message.changeSeq,
+    authorId: message.authorId,
+    authorUsername: message.authorUsername,
+    text: message.text,
+    clientMessageId: message.clientMessageId,
+    createdAt: message.createdAt.toISOString(),
+    editedAt: message.editedAt?.toISOString() ?? null,
+    deleted: message.deletedAt !== null,
+    deletedAt: message.deletedAt?.toISOString() ?? null,
+  };
+}

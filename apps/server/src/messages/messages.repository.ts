@@ -1,0 +1,106 @@
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import { isValidObjectId, Model, Types } from 'mongoose';
+import { MessageRecord } from './message.entity';
+import { MessageDocument } from './messages.schema';
+
+type LeanMessage = MessageDocument & { _id: Types.ObjectId };
+
+export interface NewMessage {
+  roomId: string;
+  seq: number;
+  authorId: string;
+  authorUsername: string;
+  text: string;
+  clientMessageId: string;
+}
+
+/** All message I/O; returns plain MessageRecords. */
+@Injectable()
+export class MessagesRepository {
+  constructor(@InjectModel(MessageDocument.name) private readonly model: Model<MessageDocument>) {}
+
+  /** Inserts with changeSeq = seq; a duplicate clientMessageId throws the driver's duplicate-key error. */
+  async insert(message: NewMessage): Promise<MessageRecord> {
+    const doc = await this.model.create({ ...message, changeSeq: message.seq, createdAt: new Date() });
+    return toRecord(doc.toObject() as LeanMessage);
+  }
+
+  async findById(id: string): Promise<MessageRecord | null> {
+    if (!isValidObjectId(id)) return null;
+    const doc = await this.model.findById(id).lean<LeanMessage>().exec();
+    return doc ? toRecord(doc) : null;
+  }
+
+  async findByClientMessageId(
+    roomId: string,
+    authorId: string,
+    clientMessageId: string,
+  ): Promise<MessageRecord | null> {
+    const doc = await this.model.findOne({ roomId, authorId, clientMessageId }).lean<LeanMessage>().exec();
+    return doc ? toRecord(doc) : null;
+  }
+
+  /**
+   * Applies a change stamped with `changeSeq`, unless a later change already landed (concurrent edits:
+   * the higher changeSeq wins). Returns the stored message either way, or null if it is gone.
+   */
+  async applyChange(
+    id: string,
+    changeSeq: number,
+    changes: Partial<Pick<MessageRecord, 'text' | 'editedAt' | 'deletedAt' | 'deletedBy'>>,
+  ): Promise<{ message: MessageRecord; applied: boolean } | null> {
+    if (!isValidObjectId(id)) return null;
+    const doc = await this.model
+      .findOneAndUpdate(
+        { _id: id, changeSeq: { $lt: changeSeq } },
+        { $set: { ...changes, changeSeq } },
+        { new: true },
+      )
+      .lean<LeanMessage>()
+      .exec();
+    if (doc) return { message: toRecord(doc), applied: true };
+    const current = await this.findById(id);
+    return current ? { message: current, applied: false } : null;
+  }
+
+  /** Newest first, seq < before; index {roomId:1, seq:-1}. */
+  async page(roomId: string, before: number | undefined, limit: number): Promise<MessageRecord[]> {
+    const filter = before === undefined ? { roomId } : { roomId, seq: { $lt: before } };
+    const docs = await this.model.find(filter).sort({ seq: -1 }).limit(limit).lean<LeanMessage[]>().exec();
+    return docs.map(toRecord);
+  }
+
+  /** Messages changed (created, edited, deleted) after `changeSeq`, oldest change first; index {roomId, changeSeq}. */
+  async changedSince(roomId: string, changeSeq: number, limit: number): Promise<MessageRecord[]> {
+    const docs = await this.model
+      .find({ roomId, changeSeq: { $gt: changeSeq } })
+      .sort({ changeSeq: 1 })
+      .limit(limit)
+      .lean<LeanMessage[]>()
+      .exec();
+    return docs.map(toRecord);
+  }
+
+  async deleteRoom(roomId: string): Promise<number> {
+    const res = await this.model.deleteMany({ roomId }).exec();
+    return res.deletedCount;
+  }
+}
+
+function toRecord(doc: LeanMessage): MessageRecord {
+  return {
+    id: doc._id.toHexString(),
+    roomId: doc.roomId,
+    seq: doc.seq,
+    changeSeq: doc.changeSeq,
+    authorId: doc.authorId,
+    authorUsername: doc.authorUsername,
+    text: doc.text ?? '',
+    clientMessageId: doc.clientMessageId,
+    createdAt: doc.createdAt,
+    editedAt: doc.editedAt ?? null,
+    deletedAt: doc.deletedAt ?? null,
+    deletedBy: doc.deletedBy ?? null,
+  };
+}

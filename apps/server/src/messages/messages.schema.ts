@@ -1,0 +1,23 @@
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+
+@Schema({ collection: 'messages', versionKey: false })
+export class MessageDocument {
+  @Prop({ required: true }) roomId!: string;
+  /** Position in the room, from the room counter; never changes. */
+  @Prop({ required: true }) seq!: number;
+  /** Room-counter value of the latest change; "changed since N" is a range on {roomId, changeSeq}. */
+  @Prop({ required: true }) changeSeq!: number;
+  @Prop({ required: true }) authorId!: string;
+  @Prop({ required: true }) authorUsername!: string;
+  @Prop({ type: String, default: '' }) text!: string;
+  @Prop({ required: true }) clientMessageId!: string;
+  @Prop({ required: true }) createdAt!: Date;
+  @Prop({ type: Date, default: null }) editedAt!: Date | null;
+  @Prop({ type: Date, default: null }) deletedAt!: Date | null;
+  @Prop({ type: String, default: null }) deletedBy!: string | null;
+}
+
+export const MessageSchema = SchemaFactory.createForClass(MessageDocument);
+MessageSchema.index({ roomId: 1, seq: -1 }, { unique: true });
+MessageSchema.index({ roomId: 1, changeSeq: 1 });
+MessageSchema.index({ roomId: 1, authorId: 1, clientMessageId: 1 }, { unique: true });

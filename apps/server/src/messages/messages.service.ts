@@ -1,0 +1,202 @@
+import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import type { MessageHistoryPage, SendMessageAck } from '@palaver/client';
+import { AuthUser } from '../auth/auth-user';
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  PayloadTooLargeError,
+  ValidationFailedError,
+} from '../common/domain-error';
+import { DomainEvents } from '../common/domain-events';
+import { AppConfig } from '../config/app-config';
+import { assertRoomPermission, RoomAccess, RoomAccessGrant } from '../rooms/room-access.service';
+import { isDuplicateKey, RoomsRepository } from '../rooms/rooms.repository';
+import { MessageRecord, MessageView, toMessageView } from './message.entity';
+import { HISTORY_PAGE_DEFAULT, HISTORY_PAGE_MAX } from './messages.dto';
+import '../rooms/rooms.events';
+import './messages.events';
+import { MessagesRepository } from './messages.repository';
+
+export interface SendMessageInput {
+  roomId: string;
+  text: string;
+  clientMessageId: string;
+}
+
+export interface EditMessageInput {
+  messageId: string;
+  text: string;
+}
+
+export interface HistoryInput {
+  roomId: string;
+  before?: number;
+  limit?: number;
+}
+
+/**
+ * Sending, editing, deleting and paging messages. Every change takes a fresh value of the room counter
+ * (RoomsRepository.nextSeq) as its changeSeq; a new message's seq is that same value. Side effects (socket
+ * fan-out, plugin after-hooks, metrics) hang off the message.* domain events.
+ */
+@Injectable()
+export class MessagesService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(MessagesService.name);
+  private unsubscribe: (() => void) | undefined;
+  /** Sends in flight on this node by idempotency key, so a quick retry joins the first attempt. */
+  private readonly inFlight = new Map<string, Promise<SendMessageAck>>();
+
+  constructor(
+    private readonly messages: MessagesRepository,
+    private readonly rooms: RoomsRepository,
+    private readonly access: RoomAccess,
+    private readonly events: DomainEvents,
+    private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit(): void {
+    this.unsubscribe = this.events.on('room.deleted', async ({ roomId }) => {
+      try {
+        await this.messages.deleteRoom(roomId);
+      } catch (err) {
+        this.logger.error(`messages of deleted room ${roomId} not removed: ${(err as Error).message}`);
+      }
+    });
+  }
+
+  onModuleDestroy(): void {
+    this.unsubscribe?.();
+  }
+
+  /**
+   * validate → access → idempotency → [plugin beforeSend hooks] → number + insert → event → ack.
+   * A retry with the same clientMessageId gets the original message's ack (`duplicate: true`) and
+   * nothing is broadcast again.
+   */
+  async send(user: AuthUser, input: SendMessageInput): Promise<SendMessageAck> {
+    const text = this.checkText(input.text);
+    const key = `${input.roomId}:${user.id}:${input.clientMessageId}`;
+    const pending = this.inFlight.get(key);
+    if (pending) return pending.then((ack) => ({ ...ack, duplicate: true }));
+    const attempt = this.sendOnce(user, { ...input, text }).finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, attempt);
+    return attempt;
+  }
+
+  private async sendOnce(user: AuthUser, input: SendMessageInput): Promise<SendMessageAck> {
+    const room = await this.access.require(user, input.roomId, 'room.post');
+    const existing = await this.messages.findByClientMessageId(room.id, user.id, input.clientMessageId);
+    if (existing) return toAck(existing, true);
+
+    const seq = await this.rooms.nextSeq(room.id);
+    if (seq === null) throw new NotFoundError('room', 'roomId');
+    let stored: MessageRecord;
+    try {
+      stored = await this.messages.insert({
+        roomId: room.id,
+        seq,
+        authorId: user.id,
+        authorUsername: user.username,
+        text: input.text,
+        clientMessageId: input.clientMessageId,
+      });
+    } catch (err) {
+      // The same send racing on another node won; its message is the one (this seq stays unused).
+      if (!isDuplicateKey(err)) throw err;
+      const winner = await this.messages.findByClientMessageId(room.id, user.id, input.clientMessageId);
+      if (!winner) throw err;
+      return toAck(winner, true);
+    }
+    this.events.emit('message.created', { message: toMessageView(stored), actor: user });
+    return toAck(stored, false);
+  }
+
+  /** Only the author edits, while still a member of a room that is not archived. */
+  async edit(user: AuthUser, input: EditMessageInput): Promise<MessageView> {
+    const text = this.checkText(input.text);
+    const { message, room, membership } = await this.findVisible(user, input.messageId);
+    if (message.authorId !== user.id) throw new ForbiddenError('only the author may edit a message');
+    assertRoomPermission(user, room, membership, 'room.post');
+    if (message.deletedAt) throw new ConflictError('the message was deleted', 'messageId');
+    if (message.text === text) return toMessageView(message);
+    const changeSeq = await this.rooms.nextSeq(room.id);
+    if (changeSeq === null) throw new NotFoundError('room', 'roomId');
+    const result = await this.messages.applyChange(message.id, changeSeq, { text, editedAt: new Date() });
+    if (!result) throw new NotFoundError('message', 'messageId');
+    const view = toMessageView(result.message);
+    if (result.applied) this.events.emit('message.updated', { message: view, actor: user });
+    return view;
+  }
+
+  /** The author (still a member) or a room moderator deletes; the message becomes a tombstone. Idempotent. */
+  async delete(user: AuthUser, messageId: string): Promise<MessageView> {
+    const { message, room, membership } = await this.findVisible(user, messageId);
+    assertRoomPermission(
+      user,
+      room,
+      membership,
+      message.authorId === user.id ? 'room.post' : 'room.moderate',
+    );
+    if (message.deletedAt) return toMessageView(message);
+    const changeSeq = await this.rooms.nextSeq(room.id);
+    if (changeSeq === null) throw new NotFoundError('room', 'roomId');
+    const result = await this.messages.applyChange(message.id, changeSeq, {
+      text: '',
+      deletedAt: new Date(),
+      deletedBy: user.id,
+    });
+    if (!result) throw new NotFoundError('message', 'messageId');
+    const view = toMessageView(result.message);
+    if (result.applied) this.events.emit('message.deleted', { message: view, actor: user });
+    return view;
+  }
+
+  /** Newest first, `before` is a seq cursor; tombstones are included so clients can drop what they hold. */
+  async history(user: AuthUser, input: HistoryInput): Promise<MessageHistoryPage> {
+    const room = await this.access.require(user, input.roomId, 'room.read');
+    const limit = Math.min(Math.max(input.limit ?? HISTORY_PAGE_DEFAULT, 1), HISTORY_PAGE_MAX);
+    const rows = await this.messages.page(room.id, input.before, limit);
+    const last = rows[rows.length - 1];
+    return {
+      messages: rows.map(toMessageView),
+      nextBefore: rows.length === limit && last && last.seq > 1 ? last.seq : null,
+    };
+  }
+
+  /** A message the user may see; rooms they cannot see make their messages not found too. */
+  private async findVisible(
+    user: AuthUser,
+    messageId: string,
+  ): Promise<RoomAccessGrant & { message: MessageRecord }> {
+    const message = await this.messages.findById(messageId);
+    if (!message) throw new NotFoundError('message', 'messageId');
+    try {
+      return { message, ...(await this.access.grant(user, message.roomId, 'room.read')) };
+    } catch (err) {
+      if (err instanceof NotFoundError) throw new NotFoundError('message', 'messageId');
+      throw err;
+    }
+  }
+
+  private checkText(text: string): string {
+    if (text.trim().length === 0) throw new ValidationFailedError('text must not be blank', 'text');
+    if (text.length > this.config.MESSAGE_MAX_LENGTH) {
+      throw new PayloadTooLargeError(
+        `text must be at most ${this.config.MESSAGE_MAX_LENGTH} characters`,
+        'text',
+      );
+    }
+    return text;
+  }
+}
+
+function toAck(message: MessageRecord, duplicate: boolean): SendMessageAck {
+  return {
+    id: message.id,
+    seq: message.seq,
+    changeSeq: message.changeSeq,
+    createdAt: message.createdAt.toISOString(),
+    duplicate,
+  };
+}

@@ -1,0 +1,78 @@
+import { Injectable } from '@nestjs/common';
+import { AuthUser } from '../auth/auth-user';
+import { ForbiddenError, NotFoundError } from '../common/domain-error';
+import { MembershipRecord, RoomPermission, RoomRecord, RoomRole, RoomView, toRoomView } from './room.entity';
+import { RoomsRepository } from './rooms.repository';
+
+/** A room with the caller's membership, as RoomAccess found them. */
+export interface RoomAccessGrant {
+  room: RoomRecord;
+  membership: MembershipRecord | null;
+}
+
+const MODERATOR_ROLES: readonly RoomRole[] = ['owner', 'moderator'];
+/** What an archived room still allows: it is read-only, but its owner may unarchive or delete it. */
+const ARCHIVED_ALLOWS: readonly RoomPermission[] = ['room.read', 'room.manage'];
+
+/**
+ * Decides whether `user` (with `membership`, or none) may do `permission` in `room`; throws otherwise.
+ * Rooms the user may not even see (private and direct rooms they are not in) are NotFound, so their
+ * existence does not leak; everything else refused is Forbidden. Global admins see and moderate every room.
+ */
+export function assertRoomPermission(
+  user: AuthUser,
+  room: RoomRecord,
+  membership: MembershipRecord | null,
+  permission: RoomPermission,
+): void {
+  const isAdmin = user.role === 'admin';
+  const role = membership?.role ?? null;
+  if (room.kind !== 'public' && !role && !isAdmin) throw new NotFoundError('room', 'roomId');
+  if (room.archivedAt && !ARCHIVED_ALLOWS.includes(permission)) {
+    throw new ForbiddenError('this room is archived (read-only)');
+  }
+  const roomModerator = role !== null && MODERATOR_ROLES.includes(role);
+  switch (permission) {
+    case 'room.read':
+      return;
+    case 'room.join':
+      if (room.kind !== 'public') throw new ForbiddenError('this room is invite-only');
+      return;
+    case 'room.post':
+    case 'media.upload':
+      if (!role) throw new ForbiddenError('join the room first');
+      return;
+    case 'room.invite':
+      if (room.kind === 'direct') throw new ForbiddenError('direct conversations have exactly two members');
+      if (room.kind === 'public' ? role !== null : roomModerator || isAdmin) return;
+      throw new ForbiddenError('only room moderators may invite to a private room');
+    case 'room.moderate':
+      if (roomModerator || isAdmin) return;
+      throw new ForbiddenError('only room moderators may do this');
+    case 'room.manage':
+      if (room.kind === 'direct') throw new ForbiddenError('direct conversations cannot be managed');
+      if (role === 'owner' || isAdmin) return;
+      throw new ForbiddenError('only the room owner may do this');
+  }
+}
+
+/** The one access helper for rooms: every service calls it before touching room data. */
+@Injectable()
+export class RoomAccess {
+  constructor(private readonly rooms: RoomsRepository) {}
+
+  /** The room as the caller sees it (with their role), or NotFoundError / ForbiddenError. */
+  async require(user: AuthUser, roomId: string, permission: RoomPermission): Promise<RoomView> {
+    const { room, membership } = await this.grant(user, roomId, permission);
+    return toRoomView(room, membership?.role ?? null);
+  }
+
+  /** Like require(), but hands back the stored records for services that go on to change them. */
+  async grant(user: AuthUser, roomId: string, permission: RoomPermission): Promise<RoomAccessGrant> {
+    const room = await this.rooms.findById(roomId);
+    if (!room) throw new NotFoundError('room', 'roomId');
+    const membership = await this.rooms.findMember(room.id, user.id);
+    assertRoomPermission(user, room, membership, permission);
+    return { room, membership };
+  }
+}

@@ -1,0 +1,235 @@
+/**
+ * The Socket.IO protocol between Palaver clients and servers: event names, payloads and acks.
+ * The server's Broadcaster and gateways and this package's socket client are both typed by these maps,
+ * so a change here is a change to docs/realtime.md too. Features add their events by extending the maps.
+ *
+ * Naming: client → server events are `noun:verb` and always take an ack callback; server → client
+ * events are `noun.pastTense` (what happened) and never expect an ack.
+ */
+
+/** Every failed ack (and every HTTP error body) has this shape. */
+export interface ErrorAck {
+  error: {
+    code: string;
+    message: string;
+    /** Dotted path of the offending input field (`text`, `roomId`), when one is to blame. */
+    field?: string;
+    /** Present on `rate_limited`. */
+    retryAfterMs?: number;
+  };
+}
+
+/** An ack is either the result or an ErrorAck. */
+export type Ack<T> = T | ErrorAck;
+
+export function isErrorAck(value: unknown): value is ErrorAck {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'error' in value &&
+    typeof (value as { error: unknown }).error === 'object' &&
+    (value as { error: unknown }).error !== null
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Rooms
+
+export type RoomKind = 'public' | 'private' | 'direct';
+export type RoomRole = 'owner' | 'moderator' | 'member';
+
+export interface RoomView {
+  id: string;
+  kind: RoomKind;
+  name: string;
+  topic: string;
+  /** Archived rooms are read-only. */
+  archived: boolean;
+  /** For direct rooms: the two participants' user ids (sorted). Empty otherwise. */
+  directUserIds: string[];
+  memberCount: number;
+  /** The room counter: the newest seq/changeSeq handed out in this room. */
+  lastSeq: number;
+  /** The caller's role in the room; null when the caller is not a member (public directory). */
+  myRole: RoomRole | null;
+  createdAt: string;
+}
+
+export interface RoomMemberView {
+  userId: string;
+  username: string;
+  role: RoomRole;
+  joinedAt: string;
+}
+
+export interface RoomDirectoryPage {
+  rooms: RoomView[];
+  /** Pass as `after` to get the next page; null on the last page. */
+  nextAfter: string | null;
+}
+
+export interface RoomIdPayload {
+  roomId: string;
+}
+
+export interface CreateRoomPayload {
+  name: string;
+  kind: 'public' | 'private';
+  topic?: string;
+}
+
+export interface OpenDirectPayload {
+  userId: string;
+}
+
+export interface RoomMemberPayload {
+  roomId: string;
+  userId: string;
+}
+
+export interface RoomUpdatePayload {
+  roomId: string;
+  name?: string;
+  topic?: string;
+  archived?: boolean;
+}
+
+export interface RoomMemberEvent {
+  roomId: string;
+  userId: string;
+  username: string;
+  role: RoomRole;
+}
+
+export interface RoomMemberLeftEvent {
+  roomId: string;
+  userId: string;
+  reason: 'left' | 'kicked';
+  /** Who kicked (absent when the member left on their own). */
+  by?: string;
+}
+
+export interface RoomRemovedEvent {
+  roomId: string;
+  reason: 'left' | 'kicked' | 'deleted';
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Messages
+
+export interface MessageView {
+  id: string;
+  roomId: string;
+  /** Position in the room: strictly increasing, unique per room, never changes. */
+  seq: number;
+  /** Room-counter value of the latest change (create, edit, delete); grows on every change. */
+  changeSeq: number;
+  authorId: string;
+  authorUsername: string;
+  /** Empty for deleted messages (tombstones). */
+  text: string;
+  clientMessageId: string;
+  createdAt: string;
+  editedAt: string | null;
+  deleted: boolean;
+  deletedAt: string | null;
+}
+
+export interface SendMessagePayload {
+  roomId: string;
+  text: string;
+  /** Client-chosen id (1–64 chars of [A-Za-z0-9_-]); a retried send with the same id returns the original ack. */
+  clientMessageId: string;
+}
+
+export interface SendMessageAck {
+  id: string;
+  seq: number;
+  changeSeq: number;
+  createdAt: string;
+  /** True when this clientMessageId was already stored (a retry); nothing new was sent. */
+  duplicate: boolean;
+}
+
+export interface EditMessagePayload {
+  messageId: string;
+  text: string;
+}
+
+export interface DeleteMessagePayload {
+  messageId: string;
+}
+
+export interface HistoryPayload {
+  roomId: string;
+  /** Only messages with seq < before (the cursor); absent: the newest. */
+  before?: number;
+  /** 1–100, default 50. */
+  limit?: number;
+}
+
+export interface MessageHistoryPage {
+  /** Newest first. Tombstones included. */
+  messages: MessageView[];
+  /** Pass as `before` for the next (older) page; null when there is nothing older. */
+  nextBefore: number | null;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Session
+
+export interface SessionEndedEvent {
+  /** logout, password_changed, banned, refresh_reuse, deleted */
+  reason: string;
+}
+
+export interface OkAck {
+  ok: true;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The maps
+
+/** client → server: `event: (payload, ack) => void`. */
+export interface ClientToServerEvents {
+  'room:list': (payload: Record<string, never>, ack: (res: Ack<RoomView[]>) => void) => void;
+  'room:create': (payload: CreateRoomPayload, ack: (res: Ack<RoomView>) => void) => void;
+  'room:join': (payload: RoomIdPayload, ack: (res: Ack<RoomView>) => void) => void;
+  'room:leave': (payload: RoomIdPayload, ack: (res: Ack<OkAck>) => void) => void;
+  'room:openDirect': (payload: OpenDirectPayload, ack: (res: Ack<RoomView>) => void) => void;
+  'room:members': (payload: RoomIdPayload, ack: (res: Ack<RoomMemberView[]>) => void) => void;
+  'message:send': (payload: SendMessagePayload, ack: (res: Ack<SendMessageAck>) => void) => void;
+  'message:edit': (payload: EditMessagePayload, ack: (res: Ack<MessageView>) => void) => void;
+  'message:delete': (payload: DeleteMessagePayload, ack: (res: Ack<MessageView>) => void) => void;
+  'message:history': (payload: HistoryPayload, ack: (res: Ack<MessageHistoryPage>) => void) => void;
+}
+
+/** server → client. */
+export interface ServerToClientEvents {
+  'message.created': (message: MessageView) => void;
+  'message.updated': (message: MessageView) => void;
+  'message.deleted': (message: MessageView) => void;
+  /** The caller became a member of a room (created, joined, invited, direct opened) — on every device. */
+  'room.added': (room: RoomView) => void;
+  /** The caller is no longer a member (left, kicked, room deleted) — on every device. */
+  'room.removed': (event: RoomRemovedEvent) => void;
+  /** Name, topic or archived changed (myRole is null here: the room-wide view). */
+  'room.updated': (room: RoomView) => void;
+  'room.member.joined': (event: RoomMemberEvent) => void;
+  'room.member.left': (event: RoomMemberLeftEvent) => void;
+  /** Sent just before the server disconnects a socket whose session ended; do not reconnect with it. */
+  'session.ended': (event: SessionEndedEvent) => void;
+}
+
+export type ClientEventName = keyof ClientToServerEvents;
+export type ServerEventName = keyof ServerToClientEvents;
+
+/** The payload type of a client → server event. */
+export type ClientPayload<E extends ClientEventName> = Parameters<ClientToServerEvents[E]>[0];
+/** The successful ack type of a client → server event. */
+export type ClientAckResult<E extends ClientEventName> = Exclude<
+  Parameters<Parameters<ClientToServerEvents[E]>[1]>[0],
+  ErrorAck
+>;
+/** The payload of a server → client event. */
+export type ServerPayload<E extends ServerEventName> = Parameters<ServerToClientEvents[E]>[0];
