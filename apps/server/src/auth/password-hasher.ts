@@ -2,8 +2,8 @@ import { randomBytes, scrypt, ScryptOptions, timingSafeEqual } from 'node:crypto
 
 const KEY_LENGTH = 64;
 const SALT_BYTES = 16;
-/** N=2^15, r=8, p=1: ~32 MiB and tens of milliseconds per hash on a small server. */
-const DEFAULT_PARAMS = { N: 1 << 15, r: 8, p: 1 };
+/** N=2^14, r=8, p=1 (16 MiB): the scrypt paper's interactive-login cost, ~50-150 ms per hash on a small server. */
+const DEFAULT_PARAMS = { N: 1 << 14, r: 8, p: 1 };
 
 function scryptAsync(password: string, salt: Buffer, params: ScryptOptions): Promise<Buffer> {
   return new Promise((resolve, reject) =>

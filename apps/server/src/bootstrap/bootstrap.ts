@@ -59,11 +59,9 @@ export async function bootstrap(config: AppConfig): Promise<RunningServer> {
     });
     const port = (app.getHttpServer().address() as AddressInfo).port;
     const url = `http://${displayHost(config.HOST)}:${port}`;
-    app
-      .get(Logger)
-      .log(
-        `Palaver listening on ${url} (${storage.info.embedded ? 'embedded docstore' : 'MONGO_URL'}, data in ${lock.path})`,
-      );
+    logger.log(
+      `Palaver listening on ${url} (${storage.info.embedded ? 'embedded docstore' : 'MONGO_URL'}, data in ${lock.path})`,
+    );
     let closing: Promise<void> | undefined;
     return {
       app,

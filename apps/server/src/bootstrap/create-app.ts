@@ -2,7 +2,6 @@ import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
-import { Logger } from 'nestjs-pino';
 import { AppModule } from '../app.module';
 import { configureSocketAdapter } from '../cluster/redis-io.adapter';
 import { HttpExceptionFilter } from '../common/http-exception.filter';
@@ -10,6 +9,7 @@ import { createValidationPipe } from '../common/validation';
 import { AppConfig } from '../config/app-config';
 import { StorageInfo } from '../config/config.module';
 import { MetricsService } from '../health/metrics.service';
+import { AppLogger } from '../logging/app-logger';
 
 /** REST routes live under /api; probes stay at the root where orchestrators expect them. */
 export const API_PREFIX = 'api';
@@ -21,7 +21,7 @@ export async function createApp(config: AppConfig, storage: StorageInfo): Promis
     bufferLogs: true,
     abortOnError: false,
   });
-  app.useLogger(app.get(Logger));
+  app.useLogger(app.get(AppLogger));
   app.set('trust proxy', config.TRUST_PROXY.length > 0 ? config.TRUST_PROXY : false);
   app.use(app.get(MetricsService).httpMiddleware());
   app.use(helmet({ crossOriginResourcePolicy: { policy: 'same-site' } }));

@@ -1,7 +1,8 @@
-import { Module } from '@nestjs/common';
+import { Module, RequestMethod } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
+import { AppLogger } from './app-logger';
 
 /**
  * JSON logs (pino) on stdout, pretty-printed when stdout is a terminal. One line per HTTP request with
@@ -12,6 +13,7 @@ import { AppConfig } from '../config/app-config';
     LoggerModule.forRootAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => ({
+        forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
         pinoHttp: {
           level: config.LOG_LEVEL,
           base: { node: config.NODE_ID },
@@ -31,5 +33,7 @@ import { AppConfig } from '../config/app-config';
       }),
     }),
   ],
+  providers: [AppLogger],
+  exports: [AppLogger],
 })
 export class LoggingModule {}
