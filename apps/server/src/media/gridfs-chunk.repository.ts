@@ -91,6 +91,17 @@ export class GridFsChunkRepository implements OnModuleInit {
     }
   }
 
+  /** Bytes stored for a file: whole chunks below the last one plus the last one's length. */
+  async storedLength(fileId: string, chunkSize: number): Promise<number> {
+    const [last] = await this.chunks()
+      .find({ files_id: fileId })
+      .sort({ n: -1 })
+      .limit(1)
+      .project<{ n: number; data: Binary }>({ n: 1, data: 1 })
+      .toArray();
+    return last ? last.n * chunkSize + last.data.position : 0;
+  }
+
   async deleteChunks(fileId: string): Promise<void> {
     await this.chunks().deleteMany({ files_id: fileId });
   }

@@ -22,6 +22,12 @@ import { UploadContext, UploadPolicy } from './upload-policy';
 
 /** At most one `media.progress` event per upload per interval. */
 export const MEDIA_PROGRESS_INTERVAL_MS = 500;
+/**
+ * How often an upload in progress writes its committed byte count to its record. Every chunk is
+ * announced by a notice at once; the record only needs to be fresh for the abandonment sweep, and
+ * resuming derives the offset from the stored chunks themselves.
+ */
+export const MEDIA_RECORD_INTERVAL_MS = 1000;
 /** How long a file stays after its message is deleted (an undo window and in-flight reads). */
 export const MEDIA_DELETE_GRACE_MS = 5 * 60 * 1000;
 
@@ -192,7 +198,14 @@ export class MediaService {
     if (record.status === 'failed') {
       throw new DomainError('gone', `upload ${record.failureReason ?? 'failed'}`);
     }
-    return record;
+    return this.withStoredLength(record);
+  }
+
+  /** While uploading, the record's byte count may trail the chunks by up to MEDIA_RECORD_INTERVAL_MS. */
+  private async withStoredLength(record: MediaRecord): Promise<MediaRecord> {
+    if (record.status !== 'uploading') return record;
+    const stored = await this.chunks.storedLength(record.id, record.chunkSize);
+    return { ...record, committedBytes: Math.max(stored, record.committedBytes) };
   }
 
   /**
@@ -206,7 +219,7 @@ export class MediaService {
     offset: number,
     body: AsyncIterable<Buffer | Uint8Array>,
   ): Promise<number> {
-    let record = await this.findOwnUpload(user, id);
+    let record = await this.withStoredLength(await this.findOwnUpload(user, id));
     if (record.status !== 'uploading') {
       throw new ConflictError(`upload is ${record.status}`, 'Upload-Offset');
     }
@@ -227,6 +240,17 @@ export class MediaService {
     const ctx = this.contextOf(record, user);
     let committed = offset;
 
+    let recordedAt = Date.now();
+    let recordedBytes = offset;
+    const recordCommitted = async (): Promise<void> => {
+      recordedAt = Date.now();
+      if (recordedBytes === committed) return;
+      if (!(await this.media.recordCommitted(id, committed))) {
+        throw new ConflictError('upload is no longer in progress', 'Upload-Offset');
+      }
+      recordedBytes = committed;
+    };
+
     const store = async (): Promise<void> => {
       if (fill === storedFill) return;
       const receivedBytes = n * chunkSize + fill;
@@ -235,9 +259,7 @@ export class MediaService {
       running.hash.update(chunk.subarray(storedFill, fill));
       running.bytes = receivedBytes;
       committed = receivedBytes;
-      if (!(await this.media.recordCommitted(id, committed))) {
-        throw new ConflictError('upload is no longer in progress', 'Upload-Offset');
-      }
+      if (Date.now() - recordedAt >= MEDIA_RECORD_INTERVAL_MS) await recordCommitted();
       await this.bus.publish('media.chunk', { mediaId: id, committedBytes: committed, status: 'uploading' });
       this.progress(record, committed);
       if (fill === chunkSize) {
@@ -269,6 +291,7 @@ export class MediaService {
         bodyError = err;
       }
       await store();
+      await recordCommitted();
     } catch (err) {
       this.hashes.delete(id);
       await this.failUpload(record, 'rejected', err instanceof Error ? err.message : 'upload failed');

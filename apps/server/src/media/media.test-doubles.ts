@@ -112,6 +112,12 @@ export class InMemoryChunkRepository {
       yield { n, data };
     }
   }
+  async storedLength(fileId: string, chunkSize: number): Promise<number> {
+    const chunks = this.files.get(fileId);
+    if (!chunks || chunks.size === 0) return 0;
+    const last = Math.max(...chunks.keys());
+    return last * chunkSize + chunks.get(last)!.length;
+  }
   async deleteChunks(fileId: string): Promise<void> {
     this.files.delete(fileId);
   }
