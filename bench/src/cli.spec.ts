@@ -3,12 +3,13 @@ import { describe, it } from 'node:test';
 import { parseArguments } from './cli';
 
 describe('bench command line', () => {
-  it('reads the scenario, --quick, --targets and numeric overrides', () => {
+  it('reads the scenario, --quick, --profile, --targets and numeric overrides', () => {
     assert.deepEqual(
-      parseArguments(['fanout', '--quick', '--targets=palaver,bare-socketio', '--connections=200']),
+      parseArguments(['fanout', '--quick', '--profile', '--targets=palaver,bare-socketio', '--connections=200']),
       {
         scenario: 'fanout',
         quick: true,
+        profile: true,
         targets: ['palaver', 'bare-socketio'],
         overrides: { connections: 200 },
       },

@@ -4,7 +4,11 @@
  * Without a scenario it lists them.
  */
 import { describeMachine } from './machine';
-import { writeRunFiles } from './result-files';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { summariseProfile, type CpuProfile } from './cpu-profile-summary';
+import { formatNumber, markdownTable } from './report-format';
+import { fileStamp, RESULTS_DIR, writeRunFiles } from './result-files';
 import { fanoutScenario, latencyScenario } from './scenarios/fanout';
 import { idleScenario } from './scenarios/idle';
 import { catchUpScenario } from './scenarios/catch-up';
@@ -19,14 +23,17 @@ const TARGETS: BenchTarget[] = [bareSocketIoTarget, rawWsTarget, palaverTarget];
 export interface CliArguments {
   scenario?: string;
   quick: boolean;
+  /** Run each server with --cpu-prof and add the cost tables to the report. */
+  profile: boolean;
   targets?: string[];
   overrides: Record<string, number>;
 }
 
 export function parseArguments(argv: string[]): CliArguments {
-  const parsed: CliArguments = { quick: false, overrides: {} };
+  const parsed: CliArguments = { quick: false, profile: false, overrides: {} };
   for (const arg of argv) {
     if (arg === '--quick') parsed.quick = true;
+    else if (arg === '--profile') parsed.profile = true;
     else if (arg.startsWith('--targets='))
       parsed.targets = arg.slice('--targets='.length).split(',').filter(Boolean);
     else if (/^--[a-zA-Z]+=/.test(arg)) {
@@ -43,7 +50,7 @@ export function parseArguments(argv: string[]): CliArguments {
 function usage(): string {
   const width = Math.max(...SCENARIOS.map((s) => s.name.length));
   return [
-    'usage: npm run bench -- <scenario> [--quick] [--targets=a,b] [--<parameter>=<number>]',
+    'usage: npm run bench -- <scenario> [--quick] [--profile] [--targets=a,b] [--<parameter>=<number>]',
     '',
     'scenarios:',
     ...SCENARIOS.map((s) => `  ${s.name.padEnd(width)}  ${s.summary}`),
@@ -51,6 +58,29 @@ function usage(): string {
     `targets (default all): ${TARGETS.map((t) => t.name).join(', ')}`,
     'results: bench/results/<scenario>-<date>.{json,md,svg}; see docs/performance.md',
   ].join('\n');
+}
+
+/** Cost tables of every server profile written under `dir/<target>/`. */
+async function profileMarkdown(dir: string): Promise<string> {
+  const sections: string[] = [`### CPU profiles (self time; files in ${dir})`];
+  for (const target of await readdir(dir).catch(() => [] as string[])) {
+    for (const file of (await readdir(join(dir, target))).filter((f) => f.endsWith('.cpuprofile'))) {
+      const summary = summariseProfile(
+        JSON.parse(await readFile(join(dir, target, file), 'utf8')) as CpuProfile,
+      );
+      const table = (rows: { name: string; selfMs: number; share: number }[]) =>
+        markdownTable(
+          ['where', 'self ms', 'share'],
+          rows.map((r) => [r.name, formatNumber(r.selfMs), `${(r.share * 100).toFixed(1)} %`]),
+        );
+      sections.push(
+        `#### ${target}: ${formatNumber(summary.totalMs)} ms on CPU`,
+        `By package / server folder:\n\n${table(summary.byPackage.slice(0, 15))}`,
+        `By function:\n\n${table(summary.byFunction.slice(0, 20))}`,
+      );
+    }
+  }
+  return sections.join('\n\n') + '\n';
 }
 
 async function main(): Promise<number> {
@@ -72,12 +102,17 @@ async function main(): Promise<number> {
   const startedAt = new Date().toISOString();
   const machine = describeMachine();
   console.log(`${scenario.name}${args.quick ? ' (quick)' : ''} on ${machine.nproc} × ${machine.cpuModel}`);
+  const profileDir = args.profile
+    ? join(RESULTS_DIR, 'tmp', `profiles-${scenario.name}-${fileStamp(new Date(startedAt))}`)
+    : undefined;
   const output = await scenario.run({
     quick: args.quick,
     targets,
     overrides: args.overrides,
+    profileDir,
     log: (line) => console.log(line),
   });
+  if (profileDir) output.markdown += `\n${await profileMarkdown(profileDir)}`;
   const run: ScenarioRun = {
     scenario: scenario.name,
     quick: args.quick,

@@ -308,6 +308,7 @@ async function runFanout(
         connections: p.connections,
         rooms: p.rooms,
         users: options.overrides.users,
+        profileDir: options.profileDir,
       });
       results.push(await runTarget(options, running, p));
     } catch (error) {

@@ -94,7 +94,12 @@ async function runIdle(options: ScenarioOptions): Promise<ScenarioOutput<{ targe
     options.log(`${target.name}: starting (${connections} idle connections)`);
     let running: RunningTarget | undefined;
     try {
-      running = await target.start({ connections, rooms, users: options.overrides.users });
+      running = await target.start({
+        connections,
+        rooms,
+        users: options.overrides.users,
+        profileDir: options.profileDir,
+      });
       results.push(await measureTarget(options, running, settleMs));
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);

@@ -6,6 +6,8 @@ export interface ScenarioOptions {
   targets: BenchTarget[];
   /** Overrides from the command line (--connections, --rooms, ...). */
   overrides: Record<string, number>;
+  /** With `--profile`: each server writes a .cpuprofile under <profileDir>/<target>/. */
+  profileDir?: string;
   log(line: string): void;
 }
 

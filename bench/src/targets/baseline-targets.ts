@@ -12,7 +12,11 @@ async function startBaseline(
   kind: 'socketio' | 'ws',
   plan: TargetPlan,
 ): Promise<RunningTarget> {
-  const server = ProbedServer.fork(join(BASELINES, script), { ...process.env, PORT: '0', HOST: '127.0.0.1' });
+  const server = ProbedServer.fork(
+    join(BASELINES, script),
+    { ...process.env, PORT: '0', HOST: '127.0.0.1' },
+    plan.profileDir && join(plan.profileDir, name),
+  );
   const listening = (async () => {
     for (;;) {
       const [message] = (await once(server.child, 'message')) as [ListeningNotice];

@@ -6,6 +6,8 @@ export interface TargetPlan {
   rooms: number;
   /** Palaver only: accounts the connections are spread over (default 100). */
   users?: number;
+  /** With `--profile`: the server runs with --cpu-prof and writes its profile here on exit. */
+  profileDir?: string;
 }
 
 export interface MemorySample {

@@ -15,8 +15,9 @@ export class ProbedServer {
     this.channel = new IpcChannel<ProbeReply>(child);
   }
 
-  static fork(script: string, env: NodeJS.ProcessEnv, extraExecArgv: string[] = []): ProbedServer {
-    const child = forkScript(script, { env, execArgv: ['--expose-gc', '-r', PROBE, ...extraExecArgv] });
+  static fork(script: string, env: NodeJS.ProcessEnv, profileDir?: string): ProbedServer {
+    const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+    const child = forkScript(script, { env, execArgv: ['--expose-gc', '-r', PROBE, ...profile] });
     return new ProbedServer(child);
   }
 
