@@ -11,6 +11,7 @@ import {
   Min,
   MinLength,
   validateSync,
+  ValidationError,
 } from 'class-validator';
 import { hostname } from 'node:os';
 import { firstViolation } from '../common/validation';
@@ -83,6 +84,15 @@ export class AppConfig {
   @IsString() @MinLength(1) NODE_ID = `${hostname()}-${process.pid}`;
 }
 
+/** Range checks fail too when the value has the wrong type; report the type problem ('eighty' is not an integer). */
+const TYPE_CONSTRAINTS = ['isInt', 'isBoolean', 'isString', 'isIn', 'matches', 'isUrl'];
+function typeCheckFirst(error: ValidationError): ValidationError {
+  const constraints = error.constraints ?? {};
+  const typeKey = TYPE_CONSTRAINTS.find((key) => key in constraints);
+  if (!typeKey) return error;
+  return Object.assign(error, { constraints: { [typeKey]: constraints[typeKey] } });
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -105,7 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     if (value !== undefined && value !== '') raw[key] = value;
   }
   const config = plainToInstance(AppConfig, raw);
-  const violation = firstViolation(validateSync(config));
+  const violation = firstViolation(validateSync(config).map(typeCheckFirst));
   if (violation) {
     const got = raw[violation.field];
     const shown =

@@ -17,6 +17,8 @@ import { HISTORY_PAGE_DEFAULT, HISTORY_PAGE_MAX } from './messages.dto';
 import '../rooms/rooms.events';
 import './messages.events';
 import { MessagesRepository } from './messages.repository';
+import { HookRunner } from '../plugins/hook-runner';
+import { toPluginMessage, toPluginUser } from '../plugins/hook-payloads';
 
 export interface SendMessageInput {
   roomId: string;
@@ -53,6 +55,7 @@ export class MessagesService implements OnModuleInit, OnModuleDestroy {
     private readonly access: RoomAccess,
     private readonly events: DomainEvents,
     private readonly config: AppConfig,
+    private readonly hooks: HookRunner,
   ) {}
 
   onModuleInit(): void {
@@ -89,6 +92,14 @@ export class MessagesService implements OnModuleInit, OnModuleDestroy {
     const existing = await this.messages.findByClientMessageId(room.id, user.id, input.clientMessageId);
     if (existing) return toAck(existing, true);
 
+    // Plugins (moderation) may refuse the message or rewrite its text; a rewrite is checked like input.
+    const checked = await this.hooks.gate('message.beforeSend', {
+      user: toPluginUser(user),
+      roomId: room.id,
+      text: input.text,
+    });
+    if (checked.text !== input.text) input = { ...input, text: this.checkText(checked.text) };
+
     const seq = await this.rooms.nextSeq(room.id);
     if (seq === null) throw new NotFoundError('room', 'roomId');
     let stored: MessageRecord;
@@ -120,6 +131,12 @@ export class MessagesService implements OnModuleInit, OnModuleDestroy {
     assertRoomPermission(user, room, membership, 'room.post');
     if (message.deletedAt) throw new ConflictError('the message was deleted', 'messageId');
     if (message.text === text) return toMessageView(message);
+    const checked = await this.hooks.gate('message.beforeEdit', {
+      user: toPluginUser(user),
+      message: toPluginMessage(message),
+      text,
+    });
+    if (checked.text !== text) text = this.checkText(checked.text);
     const changeSeq = await this.rooms.nextSeq(room.id);
     if (changeSeq === null) throw new NotFoundError('room', 'roomId');
     const result = await this.messages.applyChange(message.id, changeSeq, { text, editedAt: new Date() });
@@ -139,6 +156,7 @@ export class MessagesService implements OnModuleInit, OnModuleDestroy {
       message.authorId === user.id ? 'room.post' : 'room.moderate',
     );
     if (message.deletedAt) return toMessageView(message);
+    await this.hooks.gate('message.beforeDelete', { user: toPluginUser(user), message: toPluginMessage(message) });
     const changeSeq = await this.rooms.nextSeq(room.id);
     if (changeSeq === null) throw new NotFoundError('room', 'roomId');
     const result = await this.messages.applyChange(message.id, changeSeq, {
