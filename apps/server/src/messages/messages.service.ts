@@ -125,7 +125,7 @@ export class MessagesService implements OnModuleInit, OnModuleDestroy {
 
   /** Only the author edits, while still a member of a room that is not archived. */
   async edit(user: AuthUser, input: EditMessageInput): Promise<MessageView> {
-    const text = this.checkText(input.text);
+    let text = this.checkText(input.text);
     const { message, room, membership } = await this.findVisible(user, input.messageId);
     if (message.authorId !== user.id) throw new ForbiddenError('only the author may edit a message');
     assertRoomPermission(user, room, membership, 'room.post');
