@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { freePort, waitFor } from './ports';
+import { freePort, WaitAborted, waitFor } from './ports';
 import { RedisServerHandle, startRedisServer } from './redis-server';
 
 const repoRoot = resolve(__dirname, '..', '..', '..');
@@ -160,11 +160,12 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
         await waitFor(
           `${id} to answer /health/live`,
           async () => {
-            if (!proc.running) throw new Error(`${id} exited`);
+            if (!proc.running) throw new WaitAborted(`${id} exited`);
             const res = await fetch(`${url}/health/live`, { signal: AbortSignal.timeout(1000) });
             return res.ok;
           },
-          30_000,
+          // Generous: three nodes booting at once on a busy two-core machine take a while.
+          90_000,
           100,
         ).catch((err: Error) => {
           throw new Error(`${err.message}\n--- ${id} output ---\n${proc.logs()}`);
@@ -209,7 +210,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
 }
 
 async function tcpOpen(port: number, proc: ManagedProcess): Promise<boolean> {
-  if (!proc.running) throw new Error(`${proc.name} exited`);
+  if (!proc.running) throw new WaitAborted(`${proc.name} exited`);
   const { connect } = await import('node:net');
   return new Promise((done) => {
     const socket = connect(port, '127.0.0.1');

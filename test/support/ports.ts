@@ -18,6 +18,9 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Thrown by a waitFor probe to stop waiting at once (e.g. the process being waited for exited). */
+export class WaitAborted extends Error {}
+
 /** Polls `probe` until it returns true or `timeoutMs` passes (then throws naming `what`). */
 export async function waitFor(
   what: string,
@@ -31,6 +34,7 @@ export async function waitFor(
     try {
       if (await probe()) return;
     } catch (err) {
+      if (err instanceof WaitAborted) throw err;
       lastError = err;
     }
     await new Promise((resolve) => setTimeout(resolve, everyMs));

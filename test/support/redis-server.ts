@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort, waitFor } from './ports';
+import { freePort, WaitAborted, waitFor } from './ports';
 
 export interface RedisServerHandle {
   url: string;
@@ -61,7 +61,7 @@ export async function startRedisServer(): Promise<RedisServerHandle> {
     await waitFor(
       `redis-server on port ${port}`,
       async () => {
-        if (proc.exitCode !== null) throw new Error(`redis-server exited: ${output.slice(-500)}`);
+        if (proc.exitCode !== null) throw new WaitAborted(`redis-server exited: ${output.slice(-500)}`);
         const probe = new Redis(url, {
           lazyConnect: true,
           maxRetriesPerRequest: 0,

@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnModuleDestroy, OnModuleInit, Optional } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { ClusterBus } from '../cluster/cluster-bus';
@@ -18,6 +18,8 @@ import { AuthUser, Role } from './auth-user';
 import { AuthRevokedNotice } from './auth.events';
 import { PasswordHasher } from './password-hasher';
 import { SessionsRepository } from './sessions.repository';
+import { HookRunner } from '../plugins/hook-runner';
+import { toPluginUser } from '../plugins/hook-payloads';
 
 /** What register, login, refresh and change-password return. */
 export interface AuthTokens {
@@ -63,6 +65,8 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
     private readonly bus: ClusterBus,
     private readonly events: DomainEvents,
     limiters: RateLimiterFactory,
+    /** Plugins' user.beforeLogin / user.afterRegister hooks (absent in unit tests). */
+    @Optional() private readonly hooks?: HookRunner,
   ) {
     this.failedLoginsByAccount = limiters.create({
       keyPrefix: 'login-fail:account',
@@ -147,6 +151,7 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
       throw new UnauthorizedError('wrong username or password');
     }
     if (user.bannedAt) throw new ForbiddenError('this account is banned');
+    await this.hooks?.gate('user.beforeLogin', { username: user.username, userId: user.id });
     await this.failedLoginsByAccount.reset(accountKey);
     return user;
   }

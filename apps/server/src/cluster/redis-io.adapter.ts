@@ -37,7 +37,10 @@ export class RedisIoAdapter extends IoAdapter {
       // fetchSockets/serverSideEmit wait this long for other nodes; a dead node must not stall a caller.
       requestsTimeout: 3000,
     });
-    this.adapterConstructor = (nsp) => countsOnlyItselfWhenRedisIsDown(create(nsp));
+    // Socket.IO calls this with `new`, so a function (not an arrow) returning the adapter instance.
+    this.adapterConstructor = function (nsp: Parameters<typeof create>[0]) {
+      return countsOnlyItselfWhenRedisIsDown(create(nsp));
+    } as typeof create;
   }
 
   override createIOServer(port: number, options?: ServerOptions): Server {

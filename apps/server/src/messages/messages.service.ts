@@ -12,7 +12,7 @@ import { DomainEvents } from '../common/domain-events';
 import { AppConfig } from '../config/app-config';
 import { assertRoomPermission, RoomAccess, RoomAccessGrant } from '../rooms/room-access.service';
 import { isDuplicateKey, RoomsRepository } from '../rooms/rooms.repository';
-import { MessageRecord, MessageView, toMessageView } from './message.entity';
+import { MessageAttachment, MessageRecord, MessageView, toMessageView } from './message.entity';
 import { HISTORY_PAGE_DEFAULT, HISTORY_PAGE_MAX } from './messages.dto';
 import '../rooms/rooms.events';
 import './messages.events';
@@ -24,6 +24,8 @@ export interface SendMessageInput {
   roomId: string;
   text: string;
   clientMessageId: string;
+  /** Set only by the server (postAttachment); clients cannot send it. */
+  attachments?: MessageAttachment[];
 }
 
 export interface EditMessageInput {
@@ -111,6 +113,7 @@ export class MessagesService implements OnModuleInit, OnModuleDestroy {
         authorUsername: user.username,
         text: input.text,
         clientMessageId: input.clientMessageId,
+        ...(input.attachments ? { attachments: input.attachments } : {}),
       });
     } catch (err) {
       // The same send racing on another node won; its message is the one (this seq stays unused).
@@ -121,6 +124,23 @@ export class MessagesService implements OnModuleInit, OnModuleDestroy {
     }
     this.events.emit('message.created', { message: toMessageView(stored), actor: user });
     return toAck(stored, false);
+  }
+
+  /**
+   * Announces an upload in its room the moment it starts: a message from the uploader whose text is the
+   * file name and which carries the attachment. Idempotent per media id.
+   */
+  async postAttachment(
+    user: AuthUser,
+    roomId: string,
+    attachment: MessageAttachment,
+  ): Promise<SendMessageAck> {
+    return this.send(user, {
+      roomId,
+      text: attachment.name,
+      clientMessageId: `media-${attachment.mediaId}`,
+      attachments: [attachment],
+    });
   }
 
   /** Only the author edits, while still a member of a room that is not archived. */

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
+import { PluginsModule } from '../plugins/plugins.module';
 import { UsersModule } from '../users/users.module';
 import { RoomAccess } from './room-access.service';
 import { RoomsController } from './rooms.controller';
@@ -12,6 +13,7 @@ import { RoomsService } from './rooms.service';
 @Module({
   imports: [
     UsersModule,
+    PluginsModule,
     MongooseModule.forFeature([
       { name: RoomDocument.name, schema: RoomSchema },
       { name: RoomMemberDocument.name, schema: RoomMemberSchema },

@@ -8,6 +8,8 @@ import { assertRoomPermission, RoomAccess } from './room-access.service';
 import { MembershipRecord, RoomRecord, RoomRole, RoomView, toRoomView } from './room.entity';
 import { RoomMemberJoinedEvent } from './rooms.events';
 import { isDuplicateKey, RoomsRepository } from './rooms.repository';
+import { HookRunner } from '../plugins/hook-runner';
+import { toPluginUser } from '../plugins/hook-payloads';
 
 export interface CreateRoomInput {
   name: string;
@@ -43,10 +45,12 @@ export class RoomsService {
     private readonly users: UsersRepository,
     private readonly access: RoomAccess,
     private readonly events: DomainEvents,
+    private readonly hooks: HookRunner,
   ) {}
 
   async create(user: AuthUser, input: CreateRoomInput): Promise<RoomView> {
     const name = cleanName(input.name);
+    await this.hooks.gate('room.beforeCreate', { user: toPluginUser(user), name });
     const room = await this.rooms.create({
       kind: input.kind,
       name,
@@ -96,6 +100,7 @@ export class RoomsService {
     const { room, membership } = await this.access.grant(user, roomId, 'room.read');
     if (membership) return toRoomView(room, membership.role);
     assertRoomPermission(user, room, membership, 'room.join');
+    await this.hooks.gate('room.beforeJoin', { user: toPluginUser(user), roomId: room.id, roomName: room.name });
     const added = await this.rooms.addMember(room.id, user, 'member');
     const current = (await this.rooms.findById(room.id)) ?? room;
     if (added) this.memberJoined(current, added, 'joined', user);
