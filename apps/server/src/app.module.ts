@@ -8,6 +8,7 @@ import { AppConfig } from './config/app-config';
 import { ConfigModule, StorageInfo } from './config/config.module';
 import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
+import { MediaModule } from './media/media.module';
 import { MessagesModule } from './messages/messages.module';
 import { PluginsModule } from './plugins/plugins.module';
 import { RealtimeModule } from './realtime/realtime.module';
@@ -48,6 +49,7 @@ export class AppModule {
         RealtimeModule,
 
         // --- media
+        MediaModule.forRoot(),
 
         // --- conversations
 

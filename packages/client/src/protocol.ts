@@ -133,6 +133,47 @@ export interface MessageView {
   editedAt: string | null;
   deleted: boolean;
   deletedAt: string | null;
+  /** Files posted with the message (an upload announces itself this way; see docs/media.md). */
+  attachments?: MessageAttachmentView[];
+}
+
+/** A media file attached to a message, as declared when its upload started. */
+export interface MessageAttachmentView {
+  mediaId: string;
+  name: string;
+  /** Declared by the uploader; the served type is sniffed (GET /api/media/:id/info has it). */
+  declaredType: string;
+  declaredSize: number;
+  /** GET this (member auth) for the bytes, even while the upload is still arriving. */
+  url: string;
+}
+
+/** Upload progress of an attachment, to the room (throttled). */
+export interface MediaProgressEvent {
+  mediaId: string;
+  roomId: string;
+  committedBytes: number;
+  declaredSize: number;
+}
+
+export interface MediaCompletedEvent {
+  mediaId: string;
+  roomId: string;
+  length: number;
+  sha256: string;
+  /** Sniffed from the bytes. */
+  contentType: string;
+  width?: number;
+  height?: number;
+  thumbnailUrl: string | null;
+}
+
+export interface MediaFailedEvent {
+  mediaId: string;
+  roomId: string;
+  /** aborted (by the uploader), rejected (by a policy), abandoned (no bytes in time), error */
+  reason: string;
+  message: string;
 }
 
 export interface SendMessagePayload {
@@ -219,6 +260,9 @@ export interface ServerToClientEvents {
   'room.member.left': (event: RoomMemberLeftEvent) => void;
   /** Sent just before the server disconnects a socket whose session ended; do not reconnect with it. */
   'session.ended': (event: SessionEndedEvent) => void;
+  'media.progress': (event: MediaProgressEvent) => void;
+  'media.completed': (event: MediaCompletedEvent) => void;
+  'media.failed': (event: MediaFailedEvent) => void;
 }
 
 export type ClientEventName = keyof ClientToServerEvents;

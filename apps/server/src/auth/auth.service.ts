@@ -126,12 +126,15 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
     const existing = await this.users.findByUsername(input.username);
     if (existing) throw new ConflictError('username is taken', 'username');
     const firstAccount = !createdBy && (await this.users.count()) === 0;
-    return this.users.create({
+    const user = await this.users.create({
       username: input.username,
       displayName: input.displayName?.trim() || input.username,
       passwordHash: await this.hasher.hash(input.password),
       role: role ?? (firstAccount ? 'admin' : 'member'),
     });
+    // After-the-fact and never awaited: a slow plugin must not delay the new account's first response.
+    if (this.hooks?.has('user.afterRegister')) void this.hooks.notify('user.afterRegister', { user: toPluginUser(user) });
+    return user;
   }
 
   /** Checks a username/password pair (passport-local calls this); throttled per account and address. */

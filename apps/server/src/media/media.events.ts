@@ -1,3 +1,4 @@
+import type { AuthUser } from '../auth/auth-user';
 import type { MediaStatus } from './media.entity';
 
 /** Published on the cluster bus after every stored chunk and on every status change. */
@@ -11,7 +12,7 @@ export interface MediaChunkNotice {
 export interface MediaAnnouncement {
   mediaId: string;
   roomId: string;
-  uploaderId: string;
+  uploader: AuthUser;
   name: string;
   declaredType: string;
   declaredSize: number;

@@ -1,8 +1,18 @@
 import { DynamicModule, Module, ModuleMetadata, Type } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
+import { MessagesModule } from '../messages/messages.module';
+import { RoomsModule } from '../rooms/rooms.module';
 import { GridFsChunkRepository } from './gridfs-chunk.repository';
+import { GrowingFileReader } from './growing-file-reader';
+import { MediaAnnouncer } from './media-announcer.listener';
+import { MediaDeliveryService } from './media-delivery.service';
+import { MediaInspector } from './media-inspector';
+import { MediaSweeper } from './media-sweeper.service';
+import { MediaUploadServer } from './media-upload.server';
+import { MediaController } from './media.controller';
 import { MediaRepository } from './media.repository';
 import { MediaDocument, MediaSchema } from './media.schema';
+import { MediaService } from './media.service';
 import { AllowAllUploadPolicy, UploadPolicy } from './upload-policy';
 
 export interface MediaModuleOptions {
@@ -24,13 +34,24 @@ export class MediaModule {
       module: MediaModule,
       imports: [
         MongooseModule.forFeature([{ name: MediaDocument.name, schema: MediaSchema }]),
+        RoomsModule,
+        MessagesModule,
         ...(options.imports ?? []),
       ],
+      controllers: [MediaController],
       providers: [
         MediaRepository,
         GridFsChunkRepository,
+        MediaInspector,
+        MediaService,
+        GrowingFileReader,
+        MediaDeliveryService,
+        MediaUploadServer,
+        MediaSweeper,
+        MediaAnnouncer,
         { provide: UploadPolicy, useClass: options.uploadPolicy ?? AllowAllUploadPolicy },
       ],
+      exports: [MediaService],
     };
   }
 }

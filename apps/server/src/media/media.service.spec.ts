@@ -87,7 +87,7 @@ describe('MediaService uploads', () => {
     assert.deepEqual(h.events.named('media.started')[0], {
       mediaId: id,
       roomId: ROOM,
-      uploaderId: 'alice',
+      uploader: alice,
       name: 'clip.mp4',
       declaredType: 'application/octet-stream',
       declaredSize: data.length,

@@ -175,7 +175,7 @@ export class MediaService {
     await this.events.emitAsync('media.started', {
       mediaId: id,
       roomId,
-      uploaderId: user.id,
+      uploader: user,
       name,
       declaredType,
       declaredSize: size,

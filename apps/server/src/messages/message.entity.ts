@@ -17,6 +17,15 @@ export interface MessageRecord {
   editedAt: Date | null;
   deletedAt: Date | null;
   deletedBy: string | null;
+  attachments?: MessageAttachment[];
+}
+
+/** A media file posted with a message (the upload's declared facts). */
+export interface MessageAttachment {
+  mediaId: string;
+  name: string;
+  declaredType: string;
+  declaredSize: number;
 }
 
 export function toMessageView(message: MessageRecord): MessageView {
@@ -33,5 +42,8 @@ export function toMessageView(message: MessageRecord): MessageView {
     editedAt: message.editedAt?.toISOString() ?? null,
     deleted: message.deletedAt !== null,
     deletedAt: message.deletedAt?.toISOString() ?? null,
+    ...(message.attachments?.length && !message.deletedAt
+      ? { attachments: message.attachments.map((a) => ({ ...a, url: `/api/media/${a.mediaId}` })) }
+      : {}),
   };
 }

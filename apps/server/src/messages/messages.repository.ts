@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { isValidObjectId, Model, Types } from 'mongoose';
-import { MessageRecord } from './message.entity';
+import { MessageAttachment, MessageRecord } from './message.entity';
 import { MessageDocument } from './messages.schema';
 
 type LeanMessage = MessageDocument & { _id: Types.ObjectId };
@@ -13,6 +13,7 @@ export interface NewMessage {
   authorUsername: string;
   text: string;
   clientMessageId: string;
+  attachments?: MessageAttachment[];
 }
 
 /** All message I/O; returns plain MessageRecords. */
@@ -102,5 +103,15 @@ function toRecord(doc: LeanMessage): MessageRecord {
     editedAt: doc.editedAt ?? null,
     deletedAt: doc.deletedAt ?? null,
     deletedBy: doc.deletedBy ?? null,
+    ...(doc.attachments?.length
+      ? {
+          attachments: doc.attachments.map(({ mediaId, name, declaredType, declaredSize }) => ({
+            mediaId,
+            name,
+            declaredType,
+            declaredSize,
+          })),
+        }
+      : {}),
   };
 }

@@ -1,4 +1,5 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import type { MessageAttachment } from './message.entity';
 
 @Schema({ collection: 'messages', versionKey: false })
 export class MessageDocument {
@@ -15,6 +16,12 @@ export class MessageDocument {
   @Prop({ type: Date, default: null }) editedAt!: Date | null;
   @Prop({ type: Date, default: null }) deletedAt!: Date | null;
   @Prop({ type: String, default: null }) deletedBy!: string | null;
+  /** Media attachments (see media/): declared facts, fixed when the message is posted. */
+  @Prop({
+    type: [{ _id: false, mediaId: String, name: String, declaredType: String, declaredSize: Number }],
+    default: undefined,
+  })
+  attachments?: MessageAttachment[];
 }
 
 export const MessageSchema = SchemaFactory.createForClass(MessageDocument);
