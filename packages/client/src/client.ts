@@ -1,7 +1,9 @@
 import { AuthResult, UserView, UsersApi } from './accounts';
 import { HttpTransport, HttpTransportOptions, TokenSet } from './http';
+import { MessagesApi, RoomsApi } from './rooms';
+import { SocketConnection, SocketConnectionOptions } from './socket';
 
-export type PalaverClientOptions = HttpTransportOptions;
+export type PalaverClientOptions = HttpTransportOptions & { socket?: SocketConnectionOptions };
 
 /**
  * The Palaver client: one object per logged-in user, composed of parts that share the HTTP transport
@@ -11,12 +13,20 @@ export type PalaverClientOptions = HttpTransportOptions;
 export class PalaverClient {
   readonly http: HttpTransport;
   readonly users: UsersApi;
+  readonly rooms: RoomsApi;
+  readonly messages: MessagesApi;
+  /** The Socket.IO connection (not opened until `socket.connect()`). */
+  readonly socket: SocketConnection;
   /** The account after register/login/refresh/me; null when logged out. */
   user: UserView | null = null;
 
   constructor(options: PalaverClientOptions | string) {
-    this.http = new HttpTransport(typeof options === 'string' ? { baseUrl: options } : options);
+    const opts = typeof options === 'string' ? { baseUrl: options } : options;
+    this.http = new HttpTransport(opts);
     this.users = new UsersApi(this.http);
+    this.rooms = new RoomsApi(this.http);
+    this.messages = new MessagesApi(this.http);
+    this.socket = new SocketConnection(this.http, opts.socket);
   }
 
   get baseUrl(): string {

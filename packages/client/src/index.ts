@@ -2,3 +2,5 @@ export * from './http';
 export * from './accounts';
 export * from './client';
 export * from './protocol';
+export * from './rooms';
+export * from './socket';
