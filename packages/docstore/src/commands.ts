@@ -380,7 +380,8 @@ const handlers: Record<string, Handler> = {
       s.storage.dropCollection(meta);
       return true;
     });
-    if (!dropped) throw new CommandError('NamespaceNotFound', 'ns not found');
+    // MongoDB 7.0, the version reported, answers ok for a missing collection (SERVER-43894).
+    if (!dropped) return { ok: 1 };
     return { ns: `${db}.${name}`, nIndexesWas: 1, ok: 1 };
   },
 

@@ -3,6 +3,7 @@ import { JwtModule } from '@nestjs/jwt';
 import { MongooseModule } from '@nestjs/mongoose';
 import { PassportModule } from '@nestjs/passport';
 import { AppConfig } from '../config/app-config';
+import { PluginsModule } from '../plugins/plugins.module';
 import { UsersModule } from '../users/users.module';
 import { AuthController } from './auth.controller';
 import { AuthGuard } from './auth.guard';
@@ -22,6 +23,7 @@ import { SessionsRepository } from './sessions.repository';
 @Module({
   imports: [
     UsersModule,
+    PluginsModule,
     PassportModule,
     JwtModule.registerAsync({
       inject: [AppConfig],
