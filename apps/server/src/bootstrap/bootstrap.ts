@@ -47,7 +47,7 @@ export async function bootstrap(config: AppConfig): Promise<RunningServer> {
     const app = await createApp(resolved, storage.info).catch((err: unknown) => {
       throw explainAppFailure(err, storage.info);
     });
-    cleanups.push(() => app.close());
+    cleanups.push(() => closeApp(app));
     await app.listen(config.PORT, config.HOST).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE')
         throw new BootError(`port ${config.PORT} on ${config.HOST} is already in use; set PORT`);
@@ -73,6 +73,19 @@ export async function bootstrap(config: AppConfig): Promise<RunningServer> {
   } catch (err) {
     await cleanup();
     throw err;
+  }
+}
+
+/** Lets in-flight requests finish for a while, then cuts whatever is still open (long streams). */
+const DRAIN_MS = 5000;
+async function closeApp(app: NestExpressApplication): Promise<void> {
+  const http = app.getHttpServer() as import('node:http').Server;
+  const force = setTimeout(() => http.closeAllConnections(), DRAIN_MS);
+  force.unref();
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(force);
   }
 }
 

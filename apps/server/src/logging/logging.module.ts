@@ -26,7 +26,16 @@ import { AppLogger } from './app-logger';
             res.setHeader('x-request-id', requestId);
             return requestId;
           },
-          redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+          // One short line per request; headers (and with them credentials) stay out of the log.
+          serializers: {
+            req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
+              id: req.id,
+              method: req.method,
+              url: req.url,
+              remoteAddress: req.remoteAddress,
+            }),
+            res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+          },
           customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
           autoLogging: { ignore: (req) => req.url?.startsWith('/health/') ?? false },
         },
