@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 /**
- * `docstore --dbpath DIR [--port N] [--bind 127.0.0.1] [--bind-any]`
+ * `docstore --dbpath DIR [--port N] [--bind 127.0.0.1] [--bind-any] [--ttl-interval-ms MS] [--sync-interval-ms MS]`
  * Binding to anything other than loopback needs --bind-any: the docstore has no authentication.
  */
 import { parseArgs } from 'node:util';
 import { startDocstore } from './server';
 
-const USAGE = 'usage: docstore --dbpath DIR [--port N] [--bind ADDRESS] [--bind-any] [--ttl-interval-ms MS]';
+const USAGE =
+  'usage: docstore --dbpath DIR [--port N] [--bind ADDRESS] [--bind-any] [--ttl-interval-ms MS] [--sync-interval-ms MS]';
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 async function main(): Promise<void> {
@@ -17,6 +18,7 @@ async function main(): Promise<void> {
       bind: { type: 'string', default: '127.0.0.1' },
       'bind-any': { type: 'boolean', default: false },
       'ttl-interval-ms': { type: 'string', default: '60000' },
+      'sync-interval-ms': { type: 'string', default: '100' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -31,13 +33,22 @@ async function main(): Promise<void> {
     throw new Error(`--port must be 0..65535, got ${values.port}`);
   const ttl = Number(values['ttl-interval-ms']);
   if (!Number.isInteger(ttl) || ttl < 10) throw new Error(`--ttl-interval-ms must be an integer >= 10`);
+  const syncIntervalMs = Number(values['sync-interval-ms']);
+  if (!Number.isInteger(syncIntervalMs) || syncIntervalMs < 0)
+    throw new Error(`--sync-interval-ms must be an integer >= 0`);
   const host = values.bind ?? '127.0.0.1';
   if (!LOOPBACK.has(host) && !values['bind-any']) {
     throw new Error(
       `refusing to bind ${host}: the docstore has no authentication; pass --bind-any to allow it`,
     );
   }
-  const store = await startDocstore({ dbPath: values.dbpath, port, host, ttlIntervalMs: ttl });
+  const store = await startDocstore({
+    dbPath: values.dbpath,
+    port,
+    host,
+    ttlIntervalMs: ttl,
+    syncIntervalMs,
+  });
   console.log(`docstore listening on ${store.uri} (data in ${values.dbpath})`);
   let stopping = false;
   const stop = (signal: string): void => {

@@ -5,8 +5,9 @@
  */
 import os from 'node:os';
 import { BSON, type Document, Long, ObjectId } from 'bson';
-import { Aggregator } from 'mingo';
+import { Aggregator } from 'mingo/aggregator';
 import { type SortSpec, compareBson, parseSortSpec, valuesAtPath } from './bson-order';
+import { MINGO_OPTIONS } from './bson-operators';
 import { CursorRegistry, type ResultItem, cursorReply, toBigInt } from './cursors';
 import { CommandError, badValue, notImplemented } from './errors';
 import { encodeValue } from './index-key';
@@ -18,6 +19,7 @@ import {
   compileProjection,
   sortDocs,
   upsertSeed,
+  typedView,
   updateKind,
   withIdFirst,
 } from './query';
@@ -82,6 +84,44 @@ function checkDbName(db: string): void {
   if (!db || NAME_FORBIDDEN_DB.test(db) || db.length > 63) {
     throw new CommandError('InvalidNamespace', `Invalid database name: '${db}'`);
   }
+}
+
+/** The target of a `$out` stage: a collection name, or `{ db, coll }`. */
+function outNamespace(spec: unknown, db: string): { db: string; coll: string } {
+  const target =
+    typeof spec === 'string'
+      ? { db, coll: spec }
+      : spec && typeof spec === 'object'
+        ? { db: (spec as Document).db ?? db, coll: (spec as Document).coll }
+        : undefined;
+  if (!target || typeof target.db !== 'string' || typeof target.coll !== 'string') {
+    throw badValue('$out must be a collection name or { db, coll }');
+  }
+  return { db: target.db, coll: collectionName({ $out: target.coll }, '$out') };
+}
+
+/**
+ * `$out`: replaces the target collection's documents with the pipeline's output in one transaction, keeping
+ * the target's indexes (as MongoDB does); a duplicate key aborts the whole replacement.
+ */
+async function replaceCollectionContents(
+  s: ServerState,
+  db: string,
+  coll: string,
+  items: Iterator<ResultItem>,
+): Promise<void> {
+  const docs: Document[] = [];
+  for (let r = items.next(); !r.done; r = items.next()) {
+    docs.push(withIdFirst(Buffer.isBuffer(r.value) ? BSON.deserialize(r.value) : (r.value as Document)));
+  }
+  await s.storage.write(() => {
+    const existing = s.storage.collection(db, coll);
+    const indexes = existing ? existing.indexes.filter((ix) => ix.id !== 0) : [];
+    if (existing) s.storage.dropCollection(existing);
+    const meta = s.storage.ensureCollection(db, coll, existing?.options ?? {});
+    for (const { id: _id, multikey: _multikey, ...spec } of indexes) s.storage.addIndex(meta, spec);
+    for (const doc of docs) s.storage.insertDoc(meta, doc, Buffer.from(BSON.serialize(doc)));
+  });
 }
 
 function collectionName(body: Document, name: string): string {
@@ -700,7 +740,7 @@ const handlers: Record<string, Handler> = {
       const arrayFilters = body.arrayFilters as Document[] | undefined;
       if (found) {
         const fresh = BSON.deserialize(found.raw);
-        const updated = applyUpdate(fresh, u, { arrayFilters, filter });
+        const updated = applyUpdate(fresh, u, { arrayFilters, filter, typedOriginal: typedView(found.raw) });
         if (updated) writeUpdated(s, meta!, found, updated);
         return {
           value: body.new ? (updated ?? found.doc) : found.doc,
@@ -718,15 +758,19 @@ const handlers: Record<string, Handler> = {
     return { lastErrorObject: outcome.lastErrorObject, value, ok: 1 };
   },
 
-  aggregate: (s, { body, db }) => {
+  aggregate: async (s, { body, db }) => {
     rejectUnknownOptions(body, ['pipeline', 'cursor', 'explain', 'allowDiskUse', 'hint', 'collation']);
     if (typeof body.aggregate !== 'string') throw notImplemented('database-level aggregate');
     const name = collectionName(body, 'aggregate');
-    const pipeline = body.pipeline;
-    if (!Array.isArray(pipeline)) throw new CommandError('TypeMismatch', "'pipeline' must be an array");
+    const requested = body.pipeline;
+    if (!Array.isArray(requested)) throw new CommandError('TypeMismatch', "'pipeline' must be an array");
     const cursorOpts = asDoc(body.cursor, 'cursor');
     if (!cursorOpts && !body.explain)
       throw new CommandError('FailedToParse', "The 'cursor' option is required");
+    // $out is only valid as the last stage; it is applied below, after the rest of the pipeline ran.
+    const last = requested[requested.length - 1] as Document | undefined;
+    const outTarget = last && typeof last === 'object' && '$out' in last ? outNamespace(last.$out, db) : null;
+    const pipeline = outTarget ? requested.slice(0, -1) : requested;
     for (const stage of pipeline as Document[]) {
       const op = stage && typeof stage === 'object' ? Object.keys(stage)[0] : undefined;
       if (!op || !op.startsWith('$')) throw badValue('each pipeline stage must be an object with one $stage');
@@ -762,6 +806,7 @@ const handlers: Record<string, Handler> = {
       const input: Document[] = [];
       for (const stored of source) input.push(stored.doc);
       const agg = new Aggregator(stages, {
+        ...MINGO_OPTIONS,
         collectionResolver: (collName: string) => {
           const other = s.storage.collection(db, collName);
           return [...matchDocs(s, other, { filter: {}, sort: [], skip: 0, limit: 0 })].map((d) => d.doc);
@@ -774,6 +819,10 @@ const handlers: Record<string, Handler> = {
         throw badValue((err as Error).message);
       }
       items = out[Symbol.iterator]();
+    }
+    if (outTarget) {
+      await replaceCollectionContents(s, outTarget.db, outTarget.coll, items);
+      items = [][Symbol.iterator]();
     }
     return firstBatchReply(s, `${db}.${name}`, items, batchSizeOf(cursorOpts ?? {}, 'batchSize', 101), false);
   },
@@ -1149,7 +1198,7 @@ function runUpdateStatement(
   let nModified = 0;
   for (const m of matches) {
     const fresh = BSON.deserialize(m.raw);
-    const updated = applyUpdate(fresh, u, { arrayFilters, filter });
+    const updated = applyUpdate(fresh, u, { arrayFilters, filter, typedOriginal: typedView(m.raw) });
     if (!updated) continue;
     writeUpdated(s, meta!, m, updated);
     nModified++;

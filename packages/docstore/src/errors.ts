@@ -17,6 +17,7 @@ export const ErrorCodes = {
   IndexKeySpecsConflict: 86,
   NotImplemented: 115,
   OperationNotSupportedInTransaction: 263,
+  ConflictingUpdateOperators: 40,
   ImmutableField: 66,
   Unauthorized: 13,
   DuplicateKey: 11000,

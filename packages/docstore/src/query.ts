@@ -2,10 +2,12 @@
  * Query, projection and update semantics from mingo, compiled once per command, with the gaps the docstore
  * fills itself: BSON-order sorting, $setOnInsert, upsert seeding from the filter, immutable `_id`.
  */
-import { BSON, type Document, ObjectId } from 'bson';
-import { Aggregator, Query } from 'mingo';
+import { BSON, type Document, Double, Long, ObjectId, Timestamp } from 'bson';
+import { Aggregator } from 'mingo/aggregator';
+import { Query } from 'mingo/query';
 import { update as mingoUpdate } from 'mingo/updater';
 import { type SortSpec, makeDocComparator } from './bson-order';
+import { MINGO_OPTIONS } from './bson-operators';
 import { CommandError, badValue } from './errors';
 
 export type DocPredicate = (doc: Document) => boolean;
@@ -14,7 +16,7 @@ export function compileFilter(filter: unknown): DocPredicate {
   if (filter === undefined || filter === null) return () => true;
   if (typeof filter !== 'object' || Array.isArray(filter)) throw badValue('filter must be an object');
   if (Object.keys(filter).length === 0) return () => true;
-  const q = new Query(filter as Document, {});
+  const q = new Query(filter as Document, MINGO_OPTIONS);
   return (doc) => q.test(doc);
 }
 
@@ -23,7 +25,7 @@ export function compileProjection(projection: unknown): ((docs: Document[]) => D
   if (typeof projection !== 'object' || Array.isArray(projection))
     throw badValue('projection must be an object');
   if (Object.keys(projection).length === 0) return null;
-  const q = new Query({}, {});
+  const q = new Query({}, MINGO_OPTIONS);
   return (docs) => q.find<Document>(docs, projection as Document).all();
 }
 
@@ -86,11 +88,11 @@ function immutableId(): CommandError {
 export function applyUpdate(
   doc: Document,
   u: Document | Document[],
-  opts: { arrayFilters?: Document[]; filter?: Document; inserting?: boolean },
+  opts: { arrayFilters?: Document[]; filter?: Document; inserting?: boolean; typedOriginal?: Document },
 ): Document | null {
   const kind = updateKind(u);
   if (kind === 'pipeline') {
-    const out = new Aggregator(u as Document[], {}).run([doc])[0] as Document | undefined;
+    const out = new Aggregator(u as Document[], MINGO_OPTIONS).run([doc])[0] as Document | undefined;
     if (!out) throw badValue('update pipeline removed the document');
     if (!idEquals(out._id, doc._id)) throw immutableId();
     return Buffer.from(BSON.serialize(out)).equals(BSON.serialize(doc)) ? null : out;
@@ -106,17 +108,40 @@ export function applyUpdate(
   const onInsert = modifier.$setOnInsert as Document | undefined;
   delete modifier.$setOnInsert;
   if (opts.inserting && onInsert) modifier.$set = { ...((modifier.$set as Document) ?? {}), ...onInsert };
+  // mingo writes $currentDate timestamps as numbers; MongoDB stores a BSON Timestamp.
+  const currentDate = modifier.$currentDate as Document | undefined;
+  if (currentDate) {
+    delete modifier.$currentDate;
+    const now = new Date();
+    const set: Document = { ...((modifier.$set as Document) ?? {}) };
+    for (const [path, spec] of Object.entries(currentDate)) {
+      const type = spec && typeof spec === 'object' ? (spec as Document).$type : 'date';
+      if (spec !== true && type !== 'date' && type !== 'timestamp')
+        throw badValue(`$currentDate: bad spec for ${path}`);
+      set[path] =
+        type === 'timestamp'
+          ? new Timestamp({ t: Math.floor(now.getTime() / 1000), i: nextTimestampIncrement() })
+          : now;
+    }
+    modifier.$set = set;
+  }
   const before = opts.inserting ? null : Buffer.from(BSON.serialize(doc));
   const id = doc._id;
   let changed: string[] = [];
   if (Object.keys(modifier).length > 0) {
     try {
-      changed = mingoUpdate(doc, modifier, opts.arrayFilters, opts.filter, { cloneMode: 'deep' });
+      changed = mingoUpdate(doc, modifier, opts.arrayFilters, opts.filter, {
+        cloneMode: 'deep',
+        queryOptions: MINGO_OPTIONS,
+      });
     } catch (err) {
       if (err instanceof CommandError) throw err;
-      throw badValue((err as Error).message);
+      const message = (err as Error).message;
+      if (/conflict/i.test(message)) throw new CommandError('ConflictingUpdateOperators', message);
+      throw badValue(message);
     }
   }
+  if (opts.typedOriginal) restoreNumberTypes(doc, opts.typedOriginal);
   if (!idEquals(doc._id, id)) throw immutableId();
   if (changed.length === 0 && !opts.inserting) return null;
   if (before && before.equals(BSON.serialize(doc))) return null;
@@ -172,4 +197,46 @@ export function withIdFirst(doc: Document): Document {
   if (keys[0] === '_id') return doc;
   const { _id, ...rest } = doc;
   return { _id: _id === undefined ? new ObjectId() : _id, ...rest };
+}
+
+let timestampIncrement = 0;
+function nextTimestampIncrement(): number {
+  timestampIncrement = (timestampIncrement + 1) % 0x7fffffff;
+  return timestampIncrement;
+}
+
+function bsonTag(v: unknown): string | undefined {
+  return v !== null && typeof v === 'object' ? (v as { _bsontype?: string })._bsontype : undefined;
+}
+
+/**
+ * Stored documents are read with numbers promoted to JS numbers (what mingo computes with). Before writing
+ * an updated document back, numbers at paths that held a double or a long get that BSON type again, so an
+ * update never silently turns 2.0 (double) or a long counter into an int32.
+ */
+export function restoreNumberTypes(doc: Document | unknown[], typed: unknown): void {
+  if (typed === null || typeof typed !== 'object') return;
+  const entries: Array<[string | number, unknown]> = Array.isArray(doc)
+    ? doc.map((v, i) => [i, v])
+    : Object.entries(doc);
+  for (const [k, v] of entries) {
+    const original = (typed as Record<string | number, unknown>)[k];
+    if (typeof v === 'number') {
+      const tag = bsonTag(original);
+      if (tag === 'Double') (doc as Record<string | number, unknown>)[k] = new Double(v);
+      else if (tag === 'Long' && Number.isSafeInteger(v))
+        (doc as Record<string | number, unknown>)[k] = Long.fromNumber(v);
+    } else if (
+      v !== null &&
+      typeof v === 'object' &&
+      (Array.isArray(v) || bsonTag(v) === undefined) &&
+      !(v instanceof Date)
+    ) {
+      restoreNumberTypes(v as Document, original);
+    }
+  }
+}
+
+export function typedView(raw: Buffer): Document {
+  return BSON.deserialize(raw, { promoteValues: false, validation: { utf8: false } });
 }

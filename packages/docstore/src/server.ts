@@ -28,6 +28,11 @@ export interface DocstoreOptions {
   port?: number;
   /** Address to bind. Default 127.0.0.1; anything else should be a deliberate choice (no authentication). */
   host?: string;
+  /**
+   * Writes are acknowledged once committed to the OS (surviving a killed process); the data file is fsynced
+   * every `syncIntervalMs` (default 100, bounding loss on power failure). 0 = fsync every commit (slower).
+   */
+  syncIntervalMs?: number;
   /** How often expired TTL documents are removed, in ms. Default 60000 (as MongoDB). */
   ttlIntervalMs?: number;
   /** Called for unexpected internal errors (a bug, not a bad request). Default: console.error. */
@@ -162,7 +167,7 @@ class Connection {
 export async function startDocstore(options: DocstoreOptions): Promise<Docstore> {
   const { mkdir } = await import('node:fs/promises');
   await mkdir(options.dbPath, { recursive: true });
-  const storage = new Storage(options.dbPath);
+  const storage = new Storage(options.dbPath, options.syncIntervalMs ?? 100);
   const state: ServerState = {
     storage,
     cursors: new CursorRegistry(),

@@ -8,8 +8,9 @@
  */
 import { BSON, type Document, ObjectId } from 'bson';
 import { type Database, type RootDatabase, open } from 'lmdb';
-import { Query } from 'mingo';
+import { Query } from 'mingo/query';
 import { valuesAtPath } from './bson-order';
+import { MINGO_OPTIONS } from './bson-operators';
 import { CommandError } from './errors';
 import { encodeCompound, encodeValue, prefixEnd } from './index-key';
 
@@ -33,15 +34,26 @@ export interface CollectionMeta {
   indexes: IndexSpec[];
 }
 
-export interface StoredDoc {
-  /** Encoded `_id` (the suffix of the docs key). */
-  idKey: Buffer;
-  raw: Buffer;
-  doc: Document;
+/** A stored document; parsed only when something looks inside it (a plain find returns the bytes). */
+export class StoredDoc {
+  private parsed: Document | undefined;
+
+  constructor(
+    /** Encoded `_id` (the suffix of the docs key). */
+    readonly idKey: Buffer,
+    readonly raw: Buffer,
+  ) {}
+
+  get doc(): Document {
+    this.parsed ??= deserialize(this.raw);
+    return this.parsed;
+  }
 }
 
 const NEXT_ID_KEY = '\u0000nextId';
-const SCAN_CHUNK = 256;
+/** Range reads start small (a page of history needs ~50 entries) and grow for long scans. */
+const FIRST_SCAN_CHUNK = 64;
+const MAX_SCAN_CHUNK = 4096;
 
 function u32(n: number): Buffer {
   const b = Buffer.allocUnsafe(4);
@@ -68,8 +80,30 @@ export class Storage {
   private readonly partialQueries = new Map<number, Query>();
   private nextId = 1;
 
-  constructor(readonly path: string) {
-    this.root = open({ path, maxDbs: 8, compression: false, mapSize: 2 * 1024 ** 3 });
+  private syncTimer: NodeJS.Timeout | undefined;
+
+  /**
+   * `syncIntervalMs` > 0: a commit is written to the OS before its write is acknowledged (it survives the
+   * process being killed) and the file is fsynced every `syncIntervalMs` (what may be lost on power failure
+   * — MongoDB's journal works the same way with its 100 ms commit interval). 0: fsync on every commit.
+   */
+  constructor(
+    readonly path: string,
+    syncIntervalMs = 100,
+  ) {
+    this.root = open({
+      path,
+      // lmdb-js would otherwise treat a directory name containing a dot as a file name.
+      noSubdir: false,
+      noSync: syncIntervalMs > 0,
+      maxDbs: 8,
+      compression: false,
+      mapSize: 2 * 1024 ** 3,
+    });
+    if (syncIntervalMs > 0) {
+      this.syncTimer = setInterval(() => this.fsync(() => undefined), syncIntervalMs);
+      this.syncTimer.unref();
+    }
     this.catalogDb = this.root.openDB<Buffer, string>({ name: 'catalog', encoding: 'binary' });
     this.docsDb = this.root.openDB<Buffer, Buffer>({
       name: 'docs',
@@ -92,7 +126,15 @@ export class Storage {
   }
 
   async close(): Promise<void> {
+    if (this.syncTimer) clearInterval(this.syncTimer);
+    await this.root.transaction(() => undefined);
+    await new Promise<void>((resolve) => this.fsync(() => resolve()));
     await this.root.close();
+  }
+
+  /** Flushes committed data to disk (`mdb_env_sync`; lmdb-js has it on the root but not in its types). */
+  private fsync(done: (err?: Error) => void): void {
+    (this.root as unknown as { sync(cb: (err?: Error) => void): void }).sync(done);
   }
 
   /** Runs `fn` inside one write transaction; resolves after the commit is durable. */
@@ -202,33 +244,36 @@ export class Storage {
   getById(meta: CollectionMeta, idKey: Buffer): StoredDoc | undefined {
     const raw = this.docsDb.get(this.docKey(meta, idKey));
     if (!raw) return undefined;
-    return { idKey, raw, doc: deserialize(raw) };
+    return new StoredDoc(idKey, raw);
   }
 
   /** Iterates docs-db entries in [start, end) (or reversed), reading in chunks so no read txn is held between calls. */
   *scanRange(start: Buffer, end: Buffer, reverse: boolean): Generator<StoredDoc> {
     let from = reverse ? end : start;
     let exclusive = false;
+    let size = FIRST_SCAN_CHUNK;
     for (;;) {
       const chunk = reverse
         ? this.docsDb.getRange({
             start: from,
             end: start,
             reverse: true,
-            limit: SCAN_CHUNK,
+            limit: size,
             exclusiveStart: true,
+            inclusiveEnd: true,
           })
-        : this.docsDb.getRange({ start: from, end, limit: SCAN_CHUNK, exclusiveStart: exclusive });
+        : this.docsDb.getRange({ start: from, end, limit: size, exclusiveStart: exclusive });
       const entries = [...chunk].map(({ key, value }) => ({
         key: Buffer.from(key),
         value: Buffer.from(value),
       }));
       for (const { key, value } of entries) {
-        yield { idKey: key.subarray(4), raw: value, doc: deserialize(value) };
+        yield new StoredDoc(key.subarray(4), value);
       }
-      if (entries.length < SCAN_CHUNK) return;
+      if (entries.length < size) return;
       from = entries[entries.length - 1].key;
       exclusive = true;
+      size = Math.min(size * 4, MAX_SCAN_CHUNK);
     }
   }
 
@@ -236,24 +281,27 @@ export class Storage {
   *scanIndexRange(start: Buffer, end: Buffer, reverse: boolean): Generator<Buffer> {
     let from = reverse ? end : start;
     let exclusive = false;
+    let size = FIRST_SCAN_CHUNK;
     for (;;) {
       const chunk = reverse
         ? this.indexDb.getRange({
             start: from,
             end: start,
             reverse: true,
-            limit: SCAN_CHUNK,
+            limit: size,
             exclusiveStart: true,
+            inclusiveEnd: true,
           })
-        : this.indexDb.getRange({ start: from, end, limit: SCAN_CHUNK, exclusiveStart: exclusive });
+        : this.indexDb.getRange({ start: from, end, limit: size, exclusiveStart: exclusive });
       const entries = [...chunk].map(({ key, value }) => ({
         key: Buffer.from(key),
         value: Buffer.from(value),
       }));
       for (const { value } of entries) yield value;
-      if (entries.length < SCAN_CHUNK) return;
+      if (entries.length < size) return;
       from = entries[entries.length - 1].key;
       exclusive = true;
+      size = Math.min(size * 4, MAX_SCAN_CHUNK);
     }
   }
 
@@ -269,7 +317,7 @@ export class Storage {
     if (!ix.partialFilterExpression) return undefined;
     let q = this.partialQueries.get(ix.id);
     if (!q) {
-      q = new Query(ix.partialFilterExpression, {});
+      q = new Query(ix.partialFilterExpression, MINGO_OPTIONS);
       this.partialQueries.set(ix.id, q);
     }
     return q;
