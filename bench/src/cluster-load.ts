@@ -84,3 +84,59 @@ export async function runStage(
     latency: histogram.summary(),
   };
 }
+
+/**
+ * Closed loop: `senders` clients each send, wait for the ack, send again, for `seconds`. Measures what
+ * the servers carry at saturation (offeredPerSecond reports the achieved send rate).
+ */
+export async function runSaturated(
+  clients: FanoutClient[],
+  senders: number,
+  seconds: number,
+): Promise<StageResult> {
+  const histogram = new LatencyHistogram();
+  let deliveries = 0;
+  let recording = true;
+  let lastDeliveryAt = 0;
+  for (const client of clients) {
+    client.onDelivery((sentAt) => {
+      if (!recording) return;
+      deliveries++;
+      lastDeliveryAt = performance.now();
+      histogram.recordMs(lastDeliveryAt - sentAt);
+    });
+  }
+  let sent = 0;
+  let acked = 0;
+  let failed = 0;
+  const started = performance.now();
+  const until = started + seconds * 1000;
+  await Promise.all(
+    clients.slice(0, senders).map(async (client) => {
+      while (performance.now() < until) {
+        sent++;
+        try {
+          await client.send(performance.now());
+          acked++;
+        } catch {
+          failed++;
+        }
+      }
+    }),
+  );
+  const sendingMs = performance.now() - started;
+  const expectedDeliveries = sent * clients.length;
+  const drainDeadline = performance.now() + 3000;
+  while (deliveries < expectedDeliveries && performance.now() < drainDeadline) await sleep(20);
+  recording = false;
+  return {
+    offeredPerSecond: Math.round((acked / sendingMs) * 1000),
+    sent,
+    acked,
+    failed,
+    deliveredPerSecond: Math.round((deliveries / Math.max(1, lastDeliveryAt - started)) * 1000),
+    expectedDeliveries,
+    deliveries,
+    latency: histogram.summary(),
+  };
+}

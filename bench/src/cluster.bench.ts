@@ -1,5 +1,5 @@
 /**
- * `npm run bench:cluster [-- --quick]`: what clustering costs and carries, on this machine.
+ * `npm run bench:cluster [-- --quick] [--part=adapter|palaver]`: what clustering costs and carries, on this machine.
  *
  * Part 1, adapter choice: bare Socket.IO nodes (cluster-socket-node.ts) in one room — one node with the
  * in-memory adapter vs two nodes over @socket.io/redis-adapter (pub/sub) vs two nodes over
@@ -15,7 +15,8 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { io } from 'socket.io-client';
 import { startRedisServer, type RedisServerHandle } from '@palaver/e2e/dist/support/redis-server';
-import { runStage, type FanoutClient, type StageResult } from './cluster-load';
+import { runSaturated, runStage, type FanoutClient, type StageResult } from './cluster-load';
+import { palaverTargets } from './cluster-palaver';
 
 export interface ClusterBenchRow {
   part: 'adapter' | 'palaver';
@@ -29,16 +30,22 @@ export interface ClusterBenchRow {
 
 export interface BenchSettings {
   quick: boolean;
+  parts: ('adapter' | 'palaver')[];
   clients: number;
   rates: number[];
   seconds: number;
+  /** Palaver part: members sending back to back, each waiting for its ack. */
+  saturationSenders: number;
 }
 
 function settings(argv: string[]): BenchSettings {
   const quick = argv.includes('--quick');
+  const only = argv.find((a) => a.startsWith('--part='))?.slice('--part='.length);
+  const parts: BenchSettings['parts'] =
+    only === 'adapter' || only === 'palaver' ? [only] : ['adapter', 'palaver'];
   return quick
-    ? { quick, clients: 20, rates: [100], seconds: 3 }
-    : { quick, clients: 40, rates: [100, 300, 600], seconds: 5 };
+    ? { quick, parts, clients: 20, rates: [100], seconds: 3, saturationSenders: 4 }
+    : { quick, parts, clients: 40, rates: [50, 150, 300], seconds: 8, saturationSenders: 8 };
 }
 
 /** Redis command counts between two INFO commandstats snapshots (only commands that ran). */
@@ -99,10 +106,15 @@ async function measure(
   redis: RedisServerHandle | undefined,
 ): Promise<ClusterBenchRow[]> {
   const rows: ClusterBenchRow[] = [];
-  await runStage(clients, 20, 1); // warm-up: JIT, connections, adapter subscriptions
-  for (const rate of config.rates) {
+  await runStage(clients, 10, 1); // warm-up: JIT, connections, adapter subscriptions
+  // Palaver: closed loop (each sender waits for its ack) finds the capacity; bare Socket.IO: fixed rates.
+  const stages: (() => Promise<StageResult>)[] =
+    part === 'palaver'
+      ? [() => runSaturated(clients, config.saturationSenders, config.seconds)]
+      : config.rates.map((rate) => () => runStage(clients, rate, config.seconds));
+  for (const runOne of stages) {
     const before = redis ? await redis.commandStats() : {};
-    const stage = await runStage(clients, rate, config.seconds);
+    const stage = await runOne();
     const after = redis ? await redis.commandStats() : {};
     const commands = commandDelta(before, after);
     const total = Object.values(commands).reduce((a, b) => a + b, 0);
@@ -120,7 +132,7 @@ async function measure(
 function printRow(row: ClusterBenchRow): void {
   const s = row.stage;
   process.stdout.write(
-    `${row.part.padEnd(7)} ${row.target.padEnd(26)} offered ${String(s.offeredPerSecond).padStart(4)}/s` +
+    `${row.part.padEnd(7)} ${row.target.padEnd(26)} sent ${String(s.offeredPerSecond).padStart(4)}/s` +
       `  delivered ${String(s.deliveredPerSecond).padStart(6)}/s (${s.deliveries}/${s.expectedDeliveries})` +
       `  p50 ${s.latency.p50} ms  p99 ${s.latency.p99} ms  failed ${s.failed}` +
       (row.redisCommandsPerMessage !== undefined ? `  redis cmds/msg ${row.redisCommandsPerMessage}` : '') +
@@ -171,7 +183,7 @@ function markdown(rows: ClusterBenchRow[], config: BenchSettings): string {
     `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}; ${config.clients} clients in one room, spread over the nodes; ` +
       `${config.seconds} s per stage; clients run in the benchmark process.`,
     '',
-    '| part | target | offered msg/s | delivered/s | deliveries | p50 ms | p99 ms | failed | Redis cmds/msg |',
+    '| part | target | sent msg/s | delivered/s | deliveries | p50 ms | p99 ms | failed | Redis cmds/msg |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows.map((r) => {
       const s = r.stage;
@@ -193,7 +205,8 @@ async function main(): Promise<void> {
   const redis = await startRedisServer();
   const rows: ClusterBenchRow[] = [];
   try {
-    rows.push(...(await adapterComparison(config, redis)));
+    if (config.parts.includes('adapter')) rows.push(...(await adapterComparison(config, redis)));
+    if (config.parts.includes('palaver')) rows.push(...(await palaverTargets(config, measure)));
   } finally {
     await redis.close();
   }
