@@ -5,7 +5,13 @@ import { parseArguments } from './cli';
 describe('bench command line', () => {
   it('reads the scenario, --quick, --profile, --targets and numeric overrides', () => {
     assert.deepEqual(
-      parseArguments(['fanout', '--quick', '--profile', '--targets=palaver,bare-socketio', '--connections=200']),
+      parseArguments([
+        'fanout',
+        '--quick',
+        '--profile',
+        '--targets=palaver,bare-socketio',
+        '--connections=200',
+      ]),
       {
         scenario: 'fanout',
         quick: true,

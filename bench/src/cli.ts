@@ -60,25 +60,24 @@ function usage(): string {
   ].join('\n');
 }
 
-/** Cost tables of every server profile written under `dir/<target>/`. */
+/** Cost tables of every server profile written as `dir/<target>.cpuprofile`. */
 async function profileMarkdown(dir: string): Promise<string> {
-  const sections: string[] = [`### CPU profiles (self time; files in ${dir})`];
-  for (const target of await readdir(dir).catch(() => [] as string[])) {
-    for (const file of (await readdir(join(dir, target))).filter((f) => f.endsWith('.cpuprofile'))) {
-      const summary = summariseProfile(
-        JSON.parse(await readFile(join(dir, target, file), 'utf8')) as CpuProfile,
-      );
-      const table = (rows: { name: string; selfMs: number; share: number }[]) =>
-        markdownTable(
-          ['where', 'self ms', 'share'],
-          rows.map((r) => [r.name, formatNumber(r.selfMs), `${(r.share * 100).toFixed(1)} %`]),
-        );
-      sections.push(
-        `#### ${target}: ${formatNumber(summary.totalMs)} ms on CPU`,
-        `By package / server folder:\n\n${table(summary.byPackage.slice(0, 15))}`,
-        `By function:\n\n${table(summary.byFunction.slice(0, 20))}`,
-      );
-    }
+  const sections: string[] = [`### CPU profiles of the ramp (self time; files in ${dir})`];
+  const table = (rows: { name: string; selfMs: number; share: number }[]) =>
+    markdownTable(
+      ['where', 'self ms', 'share'],
+      rows.map((r) => [r.name, formatNumber(r.selfMs), `${(r.share * 100).toFixed(1)} %`]),
+    );
+  for (const file of (await readdir(dir).catch(() => [] as string[])).filter((f) =>
+    f.endsWith('.cpuprofile'),
+  )) {
+    const summary = summariseProfile(JSON.parse(await readFile(join(dir, file), 'utf8')) as CpuProfile);
+    sections.push(
+      `#### ${file.replace(/\.cpuprofile$/, '')}: ${formatNumber(summary.totalMs)} ms on CPU`,
+      `By package / server folder:\n\n${table(summary.byPackage.slice(0, 15))}`,
+      `By the innermost server function on the stack:\n\n${table(summary.byServerCaller.slice(0, 20))}`,
+      `By function:\n\n${table(summary.byFunction.slice(0, 20))}`,
+    );
   }
   return sections.join('\n\n') + '\n';
 }

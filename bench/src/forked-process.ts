@@ -1,5 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 /** Request/response over a forked child's IPC channel, matched by requestId. */
 export class IpcChannel<Reply extends { requestId: number }> {
@@ -31,16 +33,23 @@ export class IpcChannel<Reply extends { requestId: number }> {
   }
 }
 
-/** Forks a Node script with an IPC channel; stdout/stderr are inherited unless `quiet`. */
+/** Forks a Node script with an IPC channel; stdout/stderr go to `logFile` when given, else are inherited. */
 export function forkScript(
   script: string,
-  options: { args?: string[]; execArgv?: string[]; env?: NodeJS.ProcessEnv; quiet?: boolean } = {},
+  options: { args?: string[]; execArgv?: string[]; env?: NodeJS.ProcessEnv; logFile?: string } = {},
 ): ChildProcess {
-  return fork(script, options.args ?? [], {
+  let output: number | 'inherit' = 'inherit';
+  if (options.logFile) {
+    mkdirSync(dirname(options.logFile), { recursive: true });
+    output = openSync(options.logFile, 'a');
+  }
+  const child = fork(script, options.args ?? [], {
     execArgv: options.execArgv ?? [],
     env: options.env ?? process.env,
-    stdio: options.quiet ? ['ignore', 'ignore', 'pipe', 'ipc'] : ['ignore', 'inherit', 'inherit', 'ipc'],
+    stdio: ['ignore', output, output, 'ipc'],
   });
+  if (typeof output === 'number') closeSync(output); // the child holds its own copy
+  return child;
 }
 
 /** SIGTERM, then SIGKILL if the child has not exited within `graceMs`. */

@@ -1,15 +1,21 @@
 /** IPC messages between the harness and a server it forked with server-probe.js preloaded. */
-export interface ProbeRequest {
-  type: 'bench:memory';
-  requestId: number;
-  /** Run a full GC first (the server is started with --expose-gc) so heapUsed is live data only. */
-  gc: boolean;
-}
+export type ProbeRequest =
+  | {
+      type: 'bench:memory';
+      requestId: number;
+      /** Run a full GC first (the server is started with --expose-gc) so heapUsed is live data only. */
+      gc: boolean;
+    }
+  /** Starts the V8 sampling profiler in the server (node:inspector, no --inspect port). */
+  | { type: 'bench:profile-start'; requestId: number }
+  /** Stops it and writes the .cpuprofile to `path`. */
+  | { type: 'bench:profile-stop'; requestId: number; path: string };
 
 export interface ProbeReply {
-  type: 'bench:memory';
+  type: ProbeRequest['type'];
   requestId: number;
-  memory: NodeJS.MemoryUsage;
+  memory?: NodeJS.MemoryUsage;
+  error?: string;
 }
 
 /** Sent by the baselines once they listen. */

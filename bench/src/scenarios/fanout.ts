@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { GeneratorClient } from '../generator-client';
 import type { StepResult } from '../generator-protocol';
 import { checkGoal, formatNumber, formatRatio, goalsTable, markdownTable, ratio } from '../report-format';
@@ -89,7 +90,7 @@ async function measureStep(
   });
   clearTimeout(windowTimer);
   const serverCpuSeconds = target.cpuSeconds() - cpuBefore;
-  const memory = await target.memory();
+  const memory = await target.memory(false);
   const withinLimit =
     result.deliver.count > 0 &&
     result.deliver.p99 <= p.p99LimitMs &&
@@ -128,6 +129,7 @@ async function runTarget(
     if (connect.failed > 0) throw new Error(`${connect.failed} connections failed: ${connect.firstError}`);
     // Warm-up: JIT and buffers, not recorded.
     await measureStep(target, generator, p.startRate, 1000, p);
+    if (options.profileDir) await target.startProfile();
     let rate = p.startRate;
     for (let i = 0; i < p.maxSteps; i++) {
       const step = await measureStep(target, generator, rate, p.stepMs, p);
@@ -140,6 +142,10 @@ async function runTarget(
       if (!step.withinLimit) break;
       result.saturation = step;
       rate = Math.round(rate * p.growth);
+    }
+    if (options.profileDir) {
+      const path = await target.stopProfile(join(options.profileDir, `${target.name}.cpuprofile`));
+      options.log(`  ${target.name}: CPU profile of the ramp in ${path}`);
     }
     if (result.saturation) {
       const halfRate = Math.max(1, Math.round(result.saturation.offeredRate / 2));
@@ -308,7 +314,6 @@ async function runFanout(
         connections: p.connections,
         rooms: p.rooms,
         users: options.overrides.users,
-        profileDir: options.profileDir,
       });
       results.push(await runTarget(options, running, p));
     } catch (error) {

@@ -98,7 +98,6 @@ async function runIdle(options: ScenarioOptions): Promise<ScenarioOutput<{ targe
         connections,
         rooms,
         users: options.overrides.users,
-        profileDir: options.profileDir,
       });
       results.push(await measureTarget(options, running, settleMs));
     } catch (error) {

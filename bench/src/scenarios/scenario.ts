@@ -6,7 +6,7 @@ export interface ScenarioOptions {
   targets: BenchTarget[];
   /** Overrides from the command line (--connections, --rooms, ...). */
   overrides: Record<string, number>;
-  /** With `--profile`: each server writes a .cpuprofile under <profileDir>/<target>/. */
+  /** With `--profile`: each server's CPU profile of the loaded phase goes to <profileDir>/<target>.cpuprofile. */
   profileDir?: string;
   log(line: string): void;
 }

@@ -12,11 +12,7 @@ async function startBaseline(
   kind: 'socketio' | 'ws',
   plan: TargetPlan,
 ): Promise<RunningTarget> {
-  const server = ProbedServer.fork(
-    join(BASELINES, script),
-    { ...process.env, PORT: '0', HOST: '127.0.0.1' },
-    plan.profileDir && join(plan.profileDir, name),
-  );
+  const server = ProbedServer.fork(join(BASELINES, script), { ...process.env, PORT: '0', HOST: '127.0.0.1' });
   const listening = (async () => {
     for (;;) {
       const [message] = (await once(server.child, 'message')) as [ListeningNotice];
@@ -43,7 +39,9 @@ async function startBaseline(
     codec: 'bare',
     connections,
     cpuSeconds: () => server.cpuSeconds(),
-    memory: () => server.memory(),
+    memory: (gc) => server.memory(gc),
+    startProfile: () => server.startProfile(),
+    stopProfile: (path) => server.stopProfile(path),
     stop: () => server.stop(),
   };
 }

@@ -6,8 +6,6 @@ export interface TargetPlan {
   rooms: number;
   /** Palaver only: accounts the connections are spread over (default 100). */
   users?: number;
-  /** With `--profile`: the server runs with --cpu-prof and writes its profile here on exit. */
-  profileDir?: string;
 }
 
 export interface MemorySample {
@@ -25,7 +23,12 @@ export interface RunningTarget {
   /** One spec per planned connection, rooms filled round-robin. */
   readonly connections: ConnectionSpec[];
   cpuSeconds(): number;
-  memory(): Promise<MemorySample>;
+  /** `gc` forces two full collections first (idle scenario); the load scenarios only want RSS. */
+  memory(gc?: boolean): Promise<MemorySample>;
+  /** Starts the V8 CPU profiler inside the server (through the preloaded probe). */
+  startProfile(): Promise<void>;
+  /** Stops it and writes the .cpuprofile to `path`. */
+  stopProfile(path: string): Promise<string>;
   stop(): Promise<void>;
 }
 

@@ -89,7 +89,7 @@ export interface PalaverServer {
 }
 
 /** `node apps/server/dist/src/main.js` on the embedded docstore in a temp DATA_DIR. */
-export async function startPalaverServer(profileDir?: string): Promise<PalaverServer> {
+export async function startPalaverServer(): Promise<PalaverServer> {
   const port = await freePort();
   const dataDir = await mkdtemp(join(tmpdir(), 'palaver-bench-'));
   const env: NodeJS.ProcessEnv = {
@@ -105,7 +105,7 @@ export async function startPalaverServer(profileDir?: string): Promise<PalaverSe
   delete env.MONGO_URL;
   delete env.REDIS_URL;
   delete env.METRICS_PORT;
-  const server = ProbedServer.fork(MAIN, env, profileDir);
+  const server = ProbedServer.fork(MAIN, env);
   const url = `http://127.0.0.1:${port}`;
   const stop = async () => {
     await server.stop();
@@ -154,7 +154,7 @@ export const palaverTarget: BenchTarget = {
   name: 'palaver',
   description: 'apps/server main.js, embedded docstore, authenticated users, persisted messages',
   async start(plan: TargetPlan): Promise<RunningTarget> {
-    const palaver = await startPalaverServer(plan.profileDir && join(plan.profileDir, 'palaver'));
+    const palaver = await startPalaverServer();
     try {
       const userCount = Math.max(plan.rooms, Math.min(plan.users ?? DEFAULT_USERS, plan.connections));
       const users = await registerUsers(palaver.url, userCount);
@@ -172,7 +172,9 @@ export const palaverTarget: BenchTarget = {
         codec: 'palaver',
         connections,
         cpuSeconds: () => palaver.server.cpuSeconds(),
-        memory: () => palaver.server.memory(),
+        memory: (gc) => palaver.server.memory(gc),
+        startProfile: () => palaver.server.startProfile(),
+        stopProfile: (path) => palaver.server.stopProfile(path),
         stop: () => palaver.stop(),
       };
     } catch (error) {
