@@ -102,7 +102,8 @@ function outNamespace(spec: unknown, db: string): { db: string; coll: string } {
 
 /**
  * `$out`: replaces the target collection's documents with the pipeline's output in one transaction, keeping
- * the target's indexes (as MongoDB does); a duplicate key aborts the whole replacement.
+ * the target's indexes (as MongoDB does). Everything that could fail is checked before the first write,
+ * because an lmdb-js batch transaction cannot be rolled back halfway.
  */
 async function replaceCollectionContents(
   s: ServerState,
@@ -113,6 +114,18 @@ async function replaceCollectionContents(
   const docs: Document[] = [];
   for (let r = items.next(); !r.done; r = items.next()) {
     docs.push(withIdFirst(Buffer.isBuffer(r.value) ? BSON.deserialize(r.value) : (r.value as Document)));
+  }
+  const ids = new Set<string>();
+  for (const doc of docs) {
+    const key = encodeValue(doc._id).toString('latin1');
+    if (ids.has(key)) {
+      throw new CommandError('DuplicateKey', `$out produced a duplicate _id ${JSON.stringify(doc._id)}`);
+    }
+    ids.add(key);
+  }
+  const target = s.storage.collection(db, coll);
+  if (target?.indexes.some((ix) => ix.id !== 0 && ix.unique)) {
+    throw notImplemented('$out into a collection with unique secondary indexes');
   }
   await s.storage.write(() => {
     const existing = s.storage.collection(db, coll);
