@@ -4,6 +4,7 @@ import { MediaDocument, MediaSchema } from '../media/media.schema';
 import { UsersModule } from '../users/users.module';
 import { CorePluginHostBackend } from './core-plugin-host.backend';
 import { HookRunner } from './hook-runner';
+import { PluginAfterHooksListener } from './plugin-after-hooks.listener';
 import { PluginContextFactory } from './plugin-context.factory';
 import { PluginHostBackend } from './plugin-host.backend';
 import { PluginLoader } from './plugin-loader';
@@ -54,6 +55,7 @@ import { SanctionsService } from './sanctions.service';
     PluginsService,
     PluginRoutesService,
     PluginUploadPolicy,
+    PluginAfterHooksListener,
   ],
   exports: [HookRunner, PluginUploadPolicy, PluginsService],
 })
