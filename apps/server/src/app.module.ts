@@ -10,6 +10,7 @@ import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
 import { MediaModule } from './media/media.module';
 import { MessagesModule } from './messages/messages.module';
+import { PluginUploadPolicy } from './plugins/plugin-upload.policy';
 import { PluginsModule } from './plugins/plugins.module';
 import { RealtimeModule } from './realtime/realtime.module';
 import { RoomsModule } from './rooms/rooms.module';
@@ -49,7 +50,7 @@ export class AppModule {
         RealtimeModule,
 
         // --- media
-        MediaModule.forRoot(),
+        MediaModule.forRoot({ uploadPolicy: PluginUploadPolicy, imports: [PluginsModule] }),
 
         // --- conversations
 

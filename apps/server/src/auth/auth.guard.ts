@@ -13,6 +13,8 @@ export class AuthGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<Request & { user?: AuthUser }>();
+    // Already authenticated by a class-level guard (e.g. @UseGuards(AuthGuard) plus @Roles on a method).
+    if (req.user && 'sessionId' in req.user) return true;
     const token = bearerToken(req.headers.authorization);
     if (!token) throw new UnauthorizedError('missing bearer access token');
     req.user = await this.auth.authenticate(token);

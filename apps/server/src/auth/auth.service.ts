@@ -133,7 +133,8 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
       role: role ?? (firstAccount ? 'admin' : 'member'),
     });
     // After-the-fact and never awaited: a slow plugin must not delay the new account's first response.
-    if (this.hooks?.has('user.afterRegister')) void this.hooks.notify('user.afterRegister', { user: toPluginUser(user) });
+    if (this.hooks?.has('user.afterRegister'))
+      void this.hooks.notify('user.afterRegister', { user: toPluginUser(user) });
     return user;
   }
 
@@ -215,13 +216,18 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
   async seedAdmin(username: string, password: string): Promise<void> {
     const existing = await this.users.findByUsername(username);
     if (!existing) {
-      await this.users.create({
-        username,
-        displayName: username,
-        passwordHash: await this.hasher.hash(password),
-        role: 'admin',
-      });
-      this.logger.log(`admin account '${username}' created from ADMIN_USERNAME`);
+      try {
+        await this.users.create({
+          username,
+          displayName: username,
+          passwordHash: await this.hasher.hash(password),
+          role: 'admin',
+        });
+        this.logger.log(`admin account '${username}' created from ADMIN_USERNAME`);
+      } catch (err) {
+        // Several nodes booting at once: another one created it first.
+        if (!(err instanceof ConflictError)) throw err;
+      }
     } else if (existing.role !== 'admin') {
       await this.users.update(existing.id, { role: 'admin' });
       this.logger.log(`account '${username}' promoted to admin from ADMIN_USERNAME`);

@@ -11,6 +11,8 @@ export class SessionDocument {
   @Prop({ type: String, default: null }) revokedReason!: string | null;
 }
 export const SessionSchema = SchemaFactory.createForClass(SessionDocument);
+// An expired session is useless; the database drops it (and its tokens below) by itself.
+SessionSchema.index({ expiresAt: 1 }, { expireAfterSeconds: 0 });
 
 /**
  * Every refresh token ever issued in a family, stored by its SHA-256 hash. A used (rotated) token that
@@ -26,3 +28,5 @@ export class RefreshTokenDocument {
   @Prop({ required: true }) expiresAt!: Date;
 }
 export const RefreshTokenSchema = SchemaFactory.createForClass(RefreshTokenDocument);
+// Kept until the session's end (not just until rotated) so a replayed old token is still recognised.
+RefreshTokenSchema.index({ expiresAt: 1 }, { expireAfterSeconds: 0 });

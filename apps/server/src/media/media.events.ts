@@ -49,6 +49,13 @@ export interface MediaFailedEvent {
 export interface MediaDeletedEvent {
   mediaId: string;
   roomId: string;
+  /** With status and bytes: lets storage quotas give the space back. */
+  uploaderId: string;
+  status: MediaStatus;
+  /** Bytes the file held in GridFS. */
+  bytes: number;
+  name: string;
+  contentType: string;
 }
 
 declare module '../cluster/cluster-bus' {

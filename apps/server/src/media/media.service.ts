@@ -360,7 +360,15 @@ export class MediaService {
         committedBytes: 0,
         status: 'failed',
       });
-      this.events.emit('media.deleted', { mediaId: record.id, roomId: record.roomId });
+      this.events.emit('media.deleted', {
+        mediaId: record.id,
+        roomId: record.roomId,
+        uploaderId: record.uploaderId,
+        status: record.status,
+        bytes: record.committedBytes,
+        name: record.name,
+        contentType: record.contentType ?? record.declaredType,
+      });
     }
     return due.length;
   }
