@@ -83,7 +83,7 @@ export class MessagesApi {
   send(
     roomId: string,
     text: string,
-    clientMessageId = globalThis.crypto.randomUUID(),
+    clientMessageId: string = globalThis.crypto.randomUUID(),
   ): Promise<SendMessageAck> {
     return this.http.request('POST', `/rooms/${enc(roomId)}/messages`, { body: { text, clientMessageId } });
   }
