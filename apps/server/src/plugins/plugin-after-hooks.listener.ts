@@ -1,5 +1,6 @@
 import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { DomainEvents } from '../common/domain-events';
+import '../media/media.events';
 import '../messages/messages.events';
 import { HookRunner } from './hook-runner';
 import { toPluginMessage, toPluginUser } from './hook-payloads';
@@ -24,6 +25,20 @@ export class PluginAfterHooksListener implements OnModuleInit, OnModuleDestroy {
         void this.hooks.notify('message.afterSend', {
           user: toPluginUser(actor),
           message: toPluginMessage(message),
+        });
+      }),
+      this.events.on('media.deleted', (file) => {
+        // Only completed files were ever counted as stored (upload.afterComplete).
+        if (file.status !== 'complete' || !this.hooks.has('upload.afterDelete')) return;
+        void this.hooks.notify('upload.afterDelete', {
+          file: {
+            id: file.mediaId,
+            roomId: file.roomId,
+            ownerId: file.uploaderId,
+            filename: file.name,
+            contentType: file.contentType,
+            bytes: file.bytes,
+          },
         });
       }),
     );

@@ -5,7 +5,7 @@ import { Model } from 'mongoose';
 import { MediaDocument } from '../media/media.schema';
 
 /**
- * A read-only view of completed media records for plugins (storage-quota recomputes usage from it).
+ * A read-only view of completed media records (still stored) for plugins (storage-quota recomputes usage from it).
  * Media owns the collection; this only reads it.
  */
 @Injectable()
@@ -18,8 +18,8 @@ export class PluginMediaRepository {
   ): Promise<PluginFile[]> {
     const docs = await this.media
       .find({
+        // Files scheduled for deletion still occupy storage until media purges them (upload.afterDelete).
         status: 'complete',
-        deleteAfter: null,
         ...(filter.ownerId ? { uploaderId: filter.ownerId } : {}),
         ...(filter.roomId ? { roomId: filter.roomId } : {}),
       })
