@@ -118,16 +118,22 @@ function cstring(s: string): Buffer {
   return Buffer.concat([Buffer.from(s, 'utf8'), Buffer.from([0])]);
 }
 
-function docWrap(elements: Buffer[]): Buffer {
-  const body = Buffer.concat(elements);
-  const len = Buffer.allocUnsafe(4);
-  len.writeInt32LE(body.length + 5, 0);
-  return Buffer.concat([len, body, Buffer.from([0])]);
+function int32(n: number): Buffer {
+  const b = Buffer.allocUnsafe(4);
+  b.writeInt32LE(n, 0);
+  return b;
+}
+
+function byteLength(parts: Buffer[]): number {
+  let size = 0;
+  for (const p of parts) size += p.length;
+  return size;
 }
 
 /**
  * Builds `{ cursor: { <batchKey>: [...], id, ns }, ok: 1 }` around already serialized documents, so stored
- * bytes go to the client without being deserialized and serialized again.
+ * bytes go to the client without being deserialized and serialized again. Sizes are computed first and the
+ * reply is assembled with a single copy: replies carry whole GridFS chunks, where copies dominate the cost.
  */
 export function cursorReply(
   batchKey: 'firstBatch' | 'nextBatch',
@@ -135,29 +141,46 @@ export function cursorReply(
   id: bigint,
   ns: string,
 ): Buffer {
-  const arrayElements = docs.map((d, i) => Buffer.concat([Buffer.from([0x03]), cstring(String(i)), d]));
-  const array = docWrap(arrayElements);
+  const arrayElements: Buffer[] = [];
+  docs.forEach((d, i) => arrayElements.push(Buffer.from([0x03]), cstring(String(i)), d));
+  const arraySize = 4 + byteLength(arrayElements) + 1;
   const idBuf = Buffer.allocUnsafe(8);
   idBuf.writeBigInt64LE(id, 0);
   const nsBytes = Buffer.from(ns, 'utf8');
-  const nsLen = Buffer.allocUnsafe(4);
-  nsLen.writeInt32LE(nsBytes.length + 1, 0);
-  const cursor = docWrap([
-    Buffer.from([0x04]),
-    cstring(batchKey),
-    array,
+  const cursorHead = [Buffer.from([0x04]), cstring(batchKey)];
+  const cursorTail = [
     Buffer.from([0x12]),
     cstring('id'),
     idBuf,
     Buffer.from([0x02]),
     cstring('ns'),
-    nsLen,
+    int32(nsBytes.length + 1),
     nsBytes,
     Buffer.from([0]),
-  ]);
+  ];
+  const cursorSize = 4 + byteLength(cursorHead) + arraySize + byteLength(cursorTail) + 1;
   const ok = Buffer.allocUnsafe(8);
   ok.writeDoubleLE(1, 0);
-  return docWrap([Buffer.from([0x03]), cstring('cursor'), cursor, Buffer.from([0x01]), cstring('ok'), ok]);
+  const replyHead = [Buffer.from([0x03]), cstring('cursor')];
+  const replyTail = [Buffer.from([0x01]), cstring('ok'), ok];
+  const replySize = 4 + byteLength(replyHead) + cursorSize + byteLength(replyTail) + 1;
+  const zero = Buffer.from([0]);
+  return Buffer.concat(
+    [
+      int32(replySize),
+      ...replyHead,
+      int32(cursorSize),
+      ...cursorHead,
+      int32(arraySize),
+      ...arrayElements,
+      zero,
+      ...cursorTail,
+      zero,
+      ...replyTail,
+      zero,
+    ],
+    replySize,
+  );
 }
 
 export function toBigInt(v: unknown): bigint {

@@ -144,7 +144,10 @@ class Connection {
       req.opCode === OP_QUERY
         ? buildOpReply(requestId, header.requestId, body)
         : buildMsgReply(requestId, header.requestId, body);
-    this.socket.write(Buffer.concat(parts));
+    // Corked writes of the parts: no copy of a reply that may hold megabytes of GridFS chunks.
+    this.socket.cork();
+    for (const part of parts) this.socket.write(part);
+    this.socket.uncork();
   }
 
   /** OP_QUERY is accepted only for the handshake (`isMaster`/`hello` on `<db>.$cmd`), as MongoDB 6+ does. */
