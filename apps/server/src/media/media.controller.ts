@@ -28,6 +28,8 @@ async function send(res: Response, out: MediaResponse): Promise<void> {
     res.end();
     return;
   }
+  // Headers go out now: a growing file may not have its next byte for a while.
+  res.flushHeaders();
   // A reader that disconnects ends the pipeline; that is not a server error.
   await pipeline(Readable.from(out.body, { objectMode: false }), res).catch(() => undefined);
 }
