@@ -42,6 +42,8 @@ export interface CommandInput {
   body: Document;
   db: string;
   sequences: Map<string, RawDocument[]>;
+  /** The body's exact bytes, when it came from the wire. */
+  bodyRaw?: Buffer;
   connectionId: number;
 }
 
@@ -202,9 +204,9 @@ function* matchDocs(
   opts: MatchOptions,
   plan?: Plan,
 ): Generator<StoredDoc> {
+  const test: DocPredicate = compileFilter(opts.filter);
   if (!meta) return;
   const p = plan ?? choosePlan(meta, opts.filter, opts.sort, opts.hint);
-  const test: DocPredicate = compileFilter(opts.filter);
   let skip = opts.skip;
   let left = opts.limit > 0 ? opts.limit : Number.POSITIVE_INFINITY;
   if (left <= 0) return;
@@ -476,12 +478,7 @@ const handlers: Record<string, Handler> = {
     const { body, db } = input;
     const name = collectionName(body, 'insert');
     rejectUnknownOptions(body, ['ordered', 'documents']);
-    const docs: RawDocument[] =
-      input.sequences.get('documents') ??
-      ((body.documents as Document[] | undefined) ?? []).map((doc) => ({
-        doc,
-        raw: Buffer.from(BSON.serialize(doc)),
-      }));
+    const docs: RawDocument[] = input.sequences.get('documents') ?? bodyDocuments(input);
     if (docs.length === 0)
       throw badValue('Write batch sizes must be between 1 and 100000. Got 0 operations.');
     const ordered = body.ordered !== false;
@@ -492,8 +489,7 @@ const handlers: Record<string, Handler> = {
         return new CommandError('BadValue' as const, `can't use an array for _id`);
       }
       if (Object.keys(doc)[0] === '_id') return { doc, raw };
-      const fixed = withIdFirst(doc);
-      return { doc: fixed, raw: Buffer.from(BSON.serialize(fixed)) };
+      return withIdPrepended(doc, raw);
     });
     s.opcounters.insert += docs.length;
     const result = await s.storage.write(() => {
@@ -1126,6 +1122,34 @@ function parseIndexSpec(spec: Document): Omit<IndexSpec, 'id' | 'multikey'> {
     ...(partial !== undefined ? { partialFilterExpression: partial as Document } : {}),
     ...(expireAfterSeconds !== undefined ? { expireAfterSeconds } : {}),
   };
+}
+
+/** Inserted documents sent inside the command body, re-read so their number types survive. */
+function bodyDocuments(input: CommandInput): RawDocument[] {
+  const promoted = (input.body.documents as Document[] | undefined) ?? [];
+  if (!Array.isArray(promoted)) throw new CommandError('TypeMismatch', "'documents' must be an array");
+  const typed = input.bodyRaw
+    ? ((typedView(input.bodyRaw).documents as Document[] | undefined) ?? promoted)
+    : promoted;
+  return promoted.map((doc, i) => ({ doc, raw: Buffer.from(BSON.serialize(typed[i] ?? doc)) }));
+}
+
+/**
+ * MongoDB stores `_id` first. A missing `_id` gets an ObjectId element spliced in front of the client's
+ * bytes (so nothing else is re-encoded); an `_id` elsewhere is moved by re-serializing the typed document.
+ */
+function withIdPrepended(doc: Document, raw: Buffer): { doc: Document; raw: Buffer } {
+  if (doc._id === undefined) {
+    const id = new ObjectId();
+    const element = Buffer.concat([Buffer.from([0x07]), Buffer.from('_id\0', 'latin1'), id.id]);
+    const out = Buffer.allocUnsafe(raw.length + element.length);
+    out.writeInt32LE(raw.length + element.length, 0);
+    element.copy(out, 4);
+    raw.copy(out, 4 + element.length, 4);
+    return { doc: { _id: id, ...doc }, raw: out };
+  }
+  const typed = withIdFirst(typedView(raw));
+  return { doc: withIdFirst(doc), raw: Buffer.from(BSON.serialize(typed)) };
 }
 
 function writeError(index: number, err: unknown): Document {

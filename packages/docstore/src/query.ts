@@ -8,14 +8,80 @@ import { Query } from 'mingo/query';
 import { update as mingoUpdate } from 'mingo/updater';
 import { type SortSpec, makeDocComparator } from './bson-order';
 import { MINGO_OPTIONS } from './bson-operators';
-import { CommandError, badValue } from './errors';
+import { CommandError, badValue, notImplemented } from './errors';
 
 export type DocPredicate = (doc: Document) => boolean;
+
+const FIELD_OPERATORS = new Set([
+  '$eq',
+  '$ne',
+  '$gt',
+  '$gte',
+  '$lt',
+  '$lte',
+  '$in',
+  '$nin',
+  '$exists',
+  '$type',
+  '$regex',
+  '$options',
+  '$not',
+  '$elemMatch',
+  '$size',
+  '$all',
+  '$mod',
+  '$bitsAllSet',
+  '$bitsAnySet',
+  '$bitsAllClear',
+  '$bitsAnyClear',
+]);
+const TOP_LEVEL_OPERATORS = new Set(['$and', '$or', '$nor', '$expr', '$comment', '$jsonSchema']);
+const UNSUPPORTED_QUERY_OPERATORS = new Set([
+  '$text',
+  '$where',
+  '$near',
+  '$nearSphere',
+  '$geoWithin',
+  '$geoIntersects',
+]);
+
+function isPlainObject(v: unknown): v is Document {
+  return (
+    v !== null && typeof v === 'object' && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype
+  );
+}
+
+/** mingo treats unknown operators as literal sub-documents; MongoDB rejects them, and so do we. */
+export function validateFilter(filter: Document): void {
+  for (const [key, value] of Object.entries(filter)) {
+    if (key.startsWith('$')) {
+      if (UNSUPPORTED_QUERY_OPERATORS.has(key)) throw notImplemented(`query operator ${key}`);
+      if (!TOP_LEVEL_OPERATORS.has(key)) throw badValue(`unknown top level operator: ${key}`);
+      if (key === '$and' || key === '$or' || key === '$nor') {
+        if (!Array.isArray(value) || value.length === 0) throw badValue(`${key} must be a nonempty array`);
+        for (const sub of value) {
+          if (!isPlainObject(sub)) throw badValue(`${key} entries must be objects`);
+          validateFilter(sub);
+        }
+      }
+      continue;
+    }
+    if (!isPlainObject(value)) continue;
+    const ops = Object.keys(value);
+    if (ops.length === 0 || !ops[0].startsWith('$')) continue;
+    for (const op of ops) {
+      if (UNSUPPORTED_QUERY_OPERATORS.has(op)) throw notImplemented(`query operator ${op}`);
+      if (!FIELD_OPERATORS.has(op)) throw badValue(`unknown operator: ${op}`);
+    }
+    if (isPlainObject(value.$not)) validateFilter({ [key]: value.$not });
+  }
+}
 
 export function compileFilter(filter: unknown): DocPredicate {
   if (filter === undefined || filter === null) return () => true;
   if (typeof filter !== 'object' || Array.isArray(filter)) throw badValue('filter must be an object');
   if (Object.keys(filter).length === 0) return () => true;
+  validateFilter(filter as Document);
   const q = new Query(filter as Document, MINGO_OPTIONS);
   return (doc) => q.test(doc);
 }

@@ -120,6 +120,7 @@ class Connection {
           name,
           body: req.body,
           db,
+          bodyRaw: req.bodyRaw,
           sequences: req.sequences,
           connectionId: this.id,
         });

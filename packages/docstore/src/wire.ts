@@ -37,6 +37,8 @@ export interface CommandRequest {
   opCode: typeof OP_MSG | typeof OP_QUERY;
   flags: number;
   body: Document;
+  /** The body's exact bytes (to re-read values with their BSON number types when that matters). */
+  bodyRaw: Buffer;
   /** Kind-1 document sequences by identifier (`documents`, `updates`, `deletes`). */
   sequences: Map<string, RawDocument[]>;
   /** For OP_QUERY: the namespace the query was sent to (`admin.$cmd`). */
@@ -85,6 +87,7 @@ export function parseRequest(frame: Buffer): CommandRequest {
     const sectionsEnd = flags & MSG_CHECKSUM_PRESENT ? end - 4 : end;
     let offset = 20;
     let body: Document | undefined;
+    let bodyRaw: Buffer | undefined;
     const sequences = new Map<string, RawDocument[]>();
     while (offset < sectionsEnd) {
       const kind = frame[offset++];
@@ -92,6 +95,7 @@ export function parseRequest(frame: Buffer): CommandRequest {
         if (body) throw new WireError('OP_MSG has more than one body section');
         const { doc, raw } = readBsonAt(frame, offset, sectionsEnd);
         body = doc;
+        bodyRaw = raw;
         offset += raw.length;
       } else if (kind === 1) {
         if (offset + 4 > sectionsEnd) throw new WireError('truncated document sequence');
@@ -112,15 +116,23 @@ export function parseRequest(frame: Buffer): CommandRequest {
         throw new WireError(`unknown OP_MSG section kind ${kind}`);
       }
     }
-    if (!body) throw new WireError('OP_MSG without body section');
-    return { header, opCode: OP_MSG, flags, body, sequences };
+    if (!body || !bodyRaw) throw new WireError('OP_MSG without body section');
+    return { header, opCode: OP_MSG, flags, body, bodyRaw, sequences };
   }
   if (header.opCode === OP_QUERY) {
     if (end < 20 + 1 + 8) throw new WireError('truncated OP_QUERY');
     const flags = frame.readInt32LE(16);
     const [ns, afterNs] = readCString(frame, 20, end);
-    const { doc } = readBsonAt(frame, afterNs + 8, end);
-    return { header, opCode: OP_QUERY, flags, body: doc, sequences: new Map(), queryNamespace: ns };
+    const { doc, raw } = readBsonAt(frame, afterNs + 8, end);
+    return {
+      header,
+      opCode: OP_QUERY,
+      flags,
+      body: doc,
+      bodyRaw: raw,
+      sequences: new Map(),
+      queryNamespace: ns,
+    };
   }
   throw new WireError(`unsupported opcode ${header.opCode}`);
 }

@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnModuleDestroy, OnModuleInit, Optional } from '@nestjs/common';
 import type { MessageHistoryPage, SendMessageAck } from '@palaver/client';
 import { AuthUser } from '../auth/auth-user';
 import {

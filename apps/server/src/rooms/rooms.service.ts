@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import type { RoomDirectoryPage, RoomMemberView } from '@palaver/client';
 import { AuthUser } from '../auth/auth-user';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationFailedError } from '../common/domain-error';
@@ -45,7 +45,7 @@ export class RoomsService {
     private readonly users: UsersRepository,
     private readonly access: RoomAccess,
     private readonly events: DomainEvents,
-    private readonly hooks: HookRunner,
+    @Optional() private readonly hooks: HookRunner = HookRunner.withoutPlugins(),
   ) {}
 
   async create(user: AuthUser, input: CreateRoomInput): Promise<RoomView> {
