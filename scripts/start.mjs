@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm start`: build if anything is missing or stale (tsc -b is incremental), then run the appliance.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -9,8 +9,10 @@ if (build.status !== 0) {
   console.error('palaver: build failed (see the TypeScript errors above)');
   process.exit(build.status ?? 1);
 }
-const run = spawnSync(process.execPath, ['--enable-source-maps', 'apps/server/dist/src/main.js'], {
+const server = spawn(process.execPath, ['--enable-source-maps', 'apps/server/dist/src/main.js'], {
   cwd: root,
   stdio: 'inherit',
 });
-process.exit(run.status ?? 1);
+// Pass stop signals on (e.g. `kill <npm pid>`), so the server shuts down gracefully instead of being orphaned.
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => server.kill(signal));
+server.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
