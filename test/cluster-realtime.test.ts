@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MessageView } from '@palaver/client';
+import { MEDIA_CHUNK_SIZE } from '@palaver/server/dist/src/media/media.entity';
 import { startCluster, TestCluster } from './support/cluster';
 import { ClusterMember, duplicates } from './support/cluster-member';
 import { waitFor } from './support/ports';
@@ -52,6 +53,12 @@ class SteadySender {
       await sleep(this.everyMs);
     }
   }
+}
+
+function rejectAfter(ms: number, what: string): Promise<never> {
+  return new Promise((_, reject) =>
+    setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms).unref(),
+  );
 }
 
 /** What a member ends up with: what it received live plus what it fetched to catch up. */
@@ -151,6 +158,62 @@ describe('real-time delivery across Palaver nodes', () => {
     await user.waitDisconnected();
     assert.deepEqual(user.sessionEnded, ['logout']);
     assert.ok(bystander.connected, 'other users on that node keep their connection');
+  });
+
+  it('a watcher on one node follows an upload arriving at another node, byte for byte, until it completes', async () => {
+    const uploader = await member('up', 0);
+    const roomId = await room(uploader);
+    const watcher = await member('watch', 1, roomId);
+    const [nodeA, nodeB] = [cluster.nodes[0]!.url, cluster.nodes[1]!.url];
+    const data = randomBytes(3 * MEDIA_CHUNK_SIZE + 777);
+    const tusHeaders = { authorization: `Bearer ${uploader.client.accessToken}`, 'tus-resumable': '1.0.0' };
+    const metadata = Object.entries({ roomId, filename: 'live.bin', type: 'application/octet-stream' })
+      .map(([k, v]) => `${k} ${Buffer.from(v).toString('base64')}`)
+      .join(',');
+    const created = await fetch(`${nodeA}/api/media/uploads`, {
+      method: 'POST',
+      headers: { ...tusHeaders, 'upload-length': String(data.length), 'upload-metadata': metadata },
+    });
+    assert.equal(created.status, 201, await created.text());
+    const id = created.headers.get('location')!.split('/').pop()!;
+
+    const res = await fetch(`${nodeB}/api/media/${id}`, {
+      headers: { authorization: `Bearer ${watcher.client.accessToken}` },
+    });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('x-media-status'), 'uploading');
+    const reader = res.body!.getReader();
+    const received: Buffer[] = [];
+    let total = 0;
+    const readUntil = async (bytes: number) => {
+      while (total < bytes) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`stream ended at ${total} bytes, expected ${bytes}`);
+        received.push(Buffer.from(value));
+        total += value.length;
+      }
+    };
+    const cuts = [0, MEDIA_CHUNK_SIZE + 10, 2 * MEDIA_CHUNK_SIZE, data.length];
+    for (let i = 0; i < cuts.length - 1; i++) {
+      const patch = await fetch(`${nodeA}/api/media/uploads/${id}`, {
+        method: 'PATCH',
+        headers: {
+          ...tusHeaders,
+          'upload-offset': String(cuts[i]),
+          'content-type': 'application/offset+octet-stream',
+        },
+        body: data.subarray(cuts[i], cuts[i + 1]),
+      });
+      assert.equal(patch.status, 204);
+      await Promise.race([
+        readUntil(cuts[i + 1]!),
+        rejectAfter(10_000, `the watcher on node B to reach ${cuts[i + 1]} bytes`),
+      ]);
+      assert.equal(total, cuts[i + 1], 'the watcher has exactly the bytes stored so far');
+    }
+    const end = await Promise.race([reader.read(), rejectAfter(10_000, 'the watcher stream to end')]);
+    assert.equal(end.done, true);
+    assert.ok(Buffer.concat(received).equals(data), 'the watcher read the file byte for byte');
   });
 
   it('with redis-server killed under traffic, nodes keep acking and storing; delivery resumes and nothing is lost or doubled', async () => {
