@@ -49,6 +49,11 @@ export class HookRunner {
     @Optional() private readonly sanctions?: SanctionsService,
   ) {}
 
+  /** A runner with no plugins (every gate allows), the default where no plugin host is wired (unit tests). */
+  static withoutPlugins(): HookRunner {
+    return new HookRunner(new PluginRegistry(), new PluginMetrics());
+  }
+
   /** True when at least one enabled plugin implements the hook (lets callers skip building payloads). */
   has(hook: HookName): boolean {
     return this.registry.hooksFor(hook).length > 0;
