@@ -57,7 +57,7 @@ export class MessagesService implements OnModuleInit, OnModuleDestroy {
     private readonly access: RoomAccess,
     private readonly events: DomainEvents,
     private readonly config: AppConfig,
-    private readonly hooks: HookRunner,
+    @Optional() private readonly hooks: HookRunner = HookRunner.withoutPlugins(),
   ) {}
 
   onModuleInit(): void {
