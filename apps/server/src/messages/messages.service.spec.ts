@@ -1,0 +1,297 @@
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import assert from 'node:assert/strict';
+import { beforeEach, describe, it } from 'node:test';
+import { AuthUser } from '../auth/auth-user';
+import {
+  ConflictError,
+  DomainError,
+  ForbiddenError,
+  NotFoundError,
+  PayloadTooLargeError,
+  RejectedError,
+} from '../common/domain-error';
+import { DomainEvents } from '../common/domain-events';
+import { AppConfig } from '../config/app-config';
+import { RoomAccess } from '../rooms/room-access.service';
+import { MembershipRecord, RoomRecord, RoomRole } from '../rooms/room.entity';
+import { RoomsRepository } from '../rooms/rooms.repository';
+import { MessageRecord } from './message.entity';
+import { MessageChangedEvent } from './messages.events';
+import { MessagesRepository, NewMessage } from './messages.repository';
+import { HookRunner } from '../plugins/hook-runner';
+import { MessagesService } from './messages.service';
+
+const ROOM = 'aaaaaaaaaaaaaaaaaaaaaaaa';
+
+class FakeRooms {
+  room: RoomRecord = {
+    id: ROOM,
+    kind: 'public',
+    name: 'r',
+    topic: '',
+    archivedAt: null,
+    directUserIds: [],
+    memberCount: 3,
+    lastSeq: 0,
+    createdBy: 'owner',
+    createdAt: new Date(),
+    updatedAt: new Date(),
+  };
+  readonly roles = new Map<string, RoomRole>();
+
+  async findById(id: string): Promise<RoomRecord | null> {
+    return id === ROOM ? { ...this.room } : null;
+  }
+  async findMember(roomId: string, userId: string): Promise<MembershipRecord | null> {
+    const role = this.roles.get(userId);
+    return roomId === ROOM && role ? { roomId, userId, username: userId, role, joinedAt: new Date() } : null;
+  }
+  async nextSeq(roomId: string): Promise<number | null> {
+    return roomId === ROOM ? ++this.room.lastSeq : null;
+  }
+}
+
+class FakeMessages {
+  readonly rows: MessageRecord[] = [];
+  /** Lets a test hold inserts until it releases them (to overlap two sends). */
+  gate: Promise<void> = Promise.resolve();
+  /** Makes the next insert fail as if another node stored the same clientMessageId first. */
+  loseNextInsertRace = false;
+
+  async insert(m: NewMessage): Promise<MessageRecord> {
+    await this.gate;
+    if (this.loseNextInsertRace) {
+      this.loseNextInsertRace = false;
+      this.rows.push(this.record({ ...m, seq: m.seq - 100 }));
+      throw Object.assign(new Error('E11000 duplicate key'), { code: 11000 });
+    }
+    if (
+      this.rows.some(
+        (r) => r.roomId === m.roomId && r.authorId === m.authorId && r.clientMessageId === m.clientMessageId,
+      )
+    ) {
+      throw Object.assign(new Error('E11000 duplicate key'), { code: 11000 });
+    }
+    const record = this.record(m);
+    this.rows.push(record);
+    return { ...record };
+  }
+  async findById(id: string): Promise<MessageRecord | null> {
+    const row = this.rows.find((r) => r.id === id);
+    return row ? { ...row } : null;
+  }
+  async findByClientMessageId(roomId: string, authorId: string, clientMessageId: string) {
+    const row = this.rows.find(
+      (r) => r.roomId === roomId && r.authorId === authorId && r.clientMessageId === clientMessageId,
+    );
+    return row ? { ...row } : null;
+  }
+  async applyChange(id: string, changeSeq: number, changes: Partial<MessageRecord>) {
+    const row = this.rows.find((r) => r.id === id);
+    if (!row) return null;
+    if (row.changeSeq >= changeSeq) return { message: { ...row }, applied: false };
+    Object.assign(row, changes, { changeSeq });
+    return { message: { ...row }, applied: true };
+  }
+  async page(roomId: string, before: number | undefined, limit: number): Promise<MessageRecord[]> {
+    return this.rows
+      .filter((r) => r.roomId === roomId && (before === undefined || r.seq < before))
+      .sort((a, b) => b.seq - a.seq)
+      .slice(0, limit);
+  }
+  private record(m: NewMessage): MessageRecord {
+    return {
+      ...m,
+      id: (this.rows.length + 1).toString(16).padStart(24, '0'),
+      changeSeq: m.seq,
+      createdAt: new Date(),
+      editedAt: null,
+      deletedAt: null,
+      deletedBy: null,
+    };
+  }
+}
+
+const alice: AuthUser = { id: 'alice', username: 'alice', role: 'member', sessionId: 's1' };
+const bob: AuthUser = { id: 'bob', username: 'bob', role: 'member', sessionId: 's2' };
+const mod: AuthUser = { id: 'mod', username: 'mod', role: 'member', sessionId: 's3' };
+
+async function rejection(promise: Promise<unknown>): Promise<DomainError> {
+  const err = await promise.then(
+    () => assert.fail('expected a rejection'),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof DomainError, String(err));
+  return err;
+}
+
+describe('MessagesService', () => {
+  let rooms: FakeRooms;
+  let messages: FakeMessages;
+  let service: MessagesService;
+  let emitted: Array<[string, MessageChangedEvent]>;
+  /** What the plugin gate does to a payload (default: let it through unchanged). */
+  let gate: (hook: string, payload: { text?: string }) => Promise<{ text?: string }>;
+
+  beforeEach(() => {
+    rooms = new FakeRooms();
+    rooms.roles.set('alice', 'member').set('bob', 'member').set('mod', 'moderator');
+    messages = new FakeMessages();
+    const events = new DomainEvents(new EventEmitter2());
+    emitted = [];
+    for (const name of ['message.created', 'message.updated', 'message.deleted'] as const) {
+      events.on(name, (e) => void emitted.push([name, e]));
+    }
+    const config = Object.assign(new AppConfig(), { MESSAGE_MAX_LENGTH: 10 });
+    const roomsRepo = rooms as unknown as RoomsRepository;
+    gate = async (_hook, payload) => payload;
+    const hooks = { gate: (hook: string, payload: { text?: string }) => gate(hook, payload) };
+    service = new MessagesService(
+      messages as unknown as MessagesRepository,
+      roomsRepo,
+      new RoomAccess(roomsRepo),
+      events,
+      config,
+      hooks as unknown as HookRunner,
+    );
+  });
+
+  it('numbers each new message from the room counter and announces it once', async () => {
+    const a = await service.send(alice, { roomId: ROOM, text: 'one', clientMessageId: 'c1' });
+    const b = await service.send(bob, { roomId: ROOM, text: 'two', clientMessageId: 'c1' });
+    assert.deepEqual([a.seq, b.seq], [1, 2]);
+    assert.equal(a.changeSeq, a.seq);
+    assert.deepEqual(
+      emitted.map(([name, e]) => [name, e.message.text, e.actor.id]),
+      [
+        ['message.created', 'one', 'alice'],
+        ['message.created', 'two', 'bob'],
+      ],
+    );
+  });
+
+  it('answers a retried clientMessageId with the original ack and no second event', async () => {
+    const first = await service.send(alice, { roomId: ROOM, text: 'hi', clientMessageId: 'c1' });
+    const again = await service.send(alice, { roomId: ROOM, text: 'hi (retry)', clientMessageId: 'c1' });
+    assert.deepEqual(again, { ...first, duplicate: true });
+    assert.equal(emitted.length, 1);
+    assert.equal(rooms.room.lastSeq, 1);
+  });
+
+  it('joins concurrent sends of the same clientMessageId into one insert', async () => {
+    let release!: () => void;
+    messages.gate = new Promise((resolve) => (release = resolve));
+    const one = service.send(alice, { roomId: ROOM, text: 'hi', clientMessageId: 'c1' });
+    const two = service.send(alice, { roomId: ROOM, text: 'hi', clientMessageId: 'c1' });
+    release();
+    const [a, b] = await Promise.all([one, two]);
+    assert.equal(a.id, b.id);
+    assert.deepEqual([a.duplicate, b.duplicate], [false, true]);
+    assert.equal(messages.rows.length, 1);
+    assert.equal(emitted.length, 1);
+  });
+
+  it('acks the winner when another node stored the same clientMessageId first', async () => {
+    messages.loseNextInsertRace = true;
+    const ack = await service.send(alice, { roomId: ROOM, text: 'hi', clientMessageId: 'c1' });
+    assert.equal(ack.duplicate, true);
+    assert.equal(ack.id, messages.rows[0]?.id);
+    assert.equal(emitted.length, 0);
+  });
+
+  it('refuses blank and too-long text, non-members and unknown rooms before storing anything', async () => {
+    assert.equal(
+      (await rejection(service.send(alice, { roomId: ROOM, text: '  ', clientMessageId: 'c' }))).field,
+      'text',
+    );
+    const long = await rejection(
+      service.send(alice, { roomId: ROOM, text: 'x'.repeat(11), clientMessageId: 'c' }),
+    );
+    assert.ok(long instanceof PayloadTooLargeError);
+    assert.equal(long.field, 'text');
+    const stranger = { ...alice, id: 'stranger' };
+    assert.ok(
+      (await rejection(service.send(stranger, { roomId: ROOM, text: 'x', clientMessageId: 'c' }))) instanceof
+        ForbiddenError,
+    );
+    const missing = { roomId: 'bbbbbbbbbbbbbbbbbbbbbbbb', text: 'x', clientMessageId: 'c' };
+    assert.ok((await rejection(service.send(alice, missing))) instanceof NotFoundError);
+    rooms.room.archivedAt = new Date();
+    assert.ok(
+      (await rejection(service.send(alice, { roomId: ROOM, text: 'x', clientMessageId: 'c' }))) instanceof
+        ForbiddenError,
+    );
+    assert.equal(messages.rows.length, 0);
+    assert.equal(rooms.room.lastSeq, 0);
+  });
+
+  it('stores what a beforeSend hook rewrote, and nothing (not even a seq) when a hook refuses', async () => {
+    gate = async (hook, payload) => {
+      if (payload.text === 'spam') throw new RejectedError('no spam');
+      return hook === 'message.beforeSend' ? { ...payload, text: payload.text?.toUpperCase() } : payload;
+    };
+    const ack = await service.send(alice, { roomId: ROOM, text: 'hello', clientMessageId: 'c1' });
+    assert.equal(emitted[0]?.[1].message.text, 'HELLO');
+    assert.equal(ack.seq, 1);
+    assert.ok(
+      (await rejection(service.send(alice, { roomId: ROOM, text: 'spam', clientMessageId: 'c2' }))) instanceof
+        RejectedError,
+    );
+    assert.equal(rooms.room.lastSeq, 1);
+    assert.equal(messages.rows.length, 1);
+  });
+
+  it('lets only the author edit, stamping a fresh changeSeq and keeping seq', async () => {
+    const ack = await service.send(alice, { roomId: ROOM, text: 'old', clientMessageId: 'c1' });
+    await service.send(bob, { roomId: ROOM, text: 'other', clientMessageId: 'c2' });
+    assert.ok(
+      (await rejection(service.edit(mod, { messageId: ack.id, text: 'new' }))) instanceof ForbiddenError,
+    );
+    const edited = await service.edit(alice, { messageId: ack.id, text: 'new' });
+    assert.deepEqual([edited.seq, edited.changeSeq, edited.text], [1, 3, 'new']);
+    assert.notEqual(edited.editedAt, null);
+    assert.deepEqual(emitted.at(-1)?.[0], 'message.updated');
+    // Same text again: nothing changes, nothing is announced.
+    await service.edit(alice, { messageId: ack.id, text: 'new' });
+    assert.equal(emitted.length, 3);
+  });
+
+  it('lets the author or a room moderator delete, once, leaving a tombstone that cannot be edited', async () => {
+    const ack = await service.send(alice, { roomId: ROOM, text: 'bye', clientMessageId: 'c1' });
+    assert.ok((await rejection(service.delete(bob, ack.id))) instanceof ForbiddenError);
+    const tomb = await service.delete(mod, ack.id);
+    assert.deepEqual([tomb.deleted, tomb.text], [true, '']);
+    const again = await service.delete(alice, ack.id);
+    assert.equal(again.changeSeq, tomb.changeSeq);
+    assert.equal(emitted.filter(([name]) => name === 'message.deleted').length, 1);
+    assert.ok(
+      (await rejection(service.edit(alice, { messageId: ack.id, text: 'back' }))) instanceof ConflictError,
+    );
+  });
+
+  it('pages history newest first with a seq cursor and says when there is nothing older', async () => {
+    for (let i = 1; i <= 5; i += 1)
+      await service.send(alice, { roomId: ROOM, text: `m${i}`, clientMessageId: `c${i}` });
+    const first = await service.history(bob, { roomId: ROOM, limit: 2 });
+    assert.deepEqual(
+      first.messages.map((m) => m.seq),
+      [5, 4],
+    );
+    assert.equal(first.nextBefore, 4);
+    const rest = await service.history(bob, { roomId: ROOM, before: 4, limit: 10 });
+    assert.deepEqual(
+      rest.messages.map((m) => m.seq),
+      [3, 2, 1],
+    );
+    assert.equal(rest.nextBefore, null);
+  });
+
+  it('hides messages of rooms the caller cannot see', async () => {
+    const ack = await service.send(alice, { roomId: ROOM, text: 'secret', clientMessageId: 'c1' });
+    rooms.room.kind = 'private';
+    const stranger = { ...alice, id: 'stranger' };
+    const err = await rejection(service.edit(stranger, { messageId: ack.id, text: 'x' }));
+    assert.ok(err instanceof NotFoundError);
+    assert.equal(err.field, 'messageId');
+  });
+});
