@@ -37,6 +37,10 @@ class FakeUsersRepository {
   async count(): Promise<number> {
     return this.rows.size;
   }
+  async findFirst(): Promise<UserRecord | null> {
+    const first = [...this.rows.values()][0];
+    return first ? { ...first } : null;
+  }
   async findById(id: string): Promise<UserRecord | null> {
     const row = this.rows.get(id);
     return row ? { ...row } : null;
@@ -129,6 +133,15 @@ describe('AuthService', () => {
     const second = await auth.register({ username: 'second', password: 'password2' });
     assert.equal(first.user.role, 'admin');
     assert.equal(second.user.role, 'member');
+  });
+
+  it('keeps admin only for the earliest of registrations racing on an empty install', async () => {
+    const [a, b] = await Promise.all([
+      auth.register({ username: 'racer1', password: 'password1' }),
+      auth.register({ username: 'racer2', password: 'password2' }),
+    ]);
+    assert.deepEqual([a.user.role, b.user.role].sort(), ['admin', 'member']);
+    assert.equal([...users.rows.values()].filter((u) => u.role === 'admin').length, 1);
   });
 
   it('refuses open registration when closed but lets an admin create accounts', async () => {

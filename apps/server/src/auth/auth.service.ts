@@ -125,13 +125,17 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
     if (!createdBy && !this.config.REGISTRATION_OPEN) throw new ForbiddenError('registration is closed');
     const existing = await this.users.findByUsername(input.username);
     if (existing) throw new ConflictError('username is taken', 'username');
-    const firstAccount = !createdBy && (await this.users.count()) === 0;
-    const user = await this.users.create({
+    const firstAccount = !createdBy && !role && (await this.users.count()) === 0;
+    let user = await this.users.create({
       username: input.username,
       displayName: input.displayName?.trim() || input.username,
       passwordHash: await this.hasher.hash(input.password),
       role: role ?? (firstAccount ? 'admin' : 'member'),
     });
+    if (firstAccount && (await this.users.findFirst())?.id !== user.id) {
+      // Two registrations raced on an empty install: only the earliest account keeps admin.
+      user = (await this.users.update(user.id, { role: 'member' })) ?? { ...user, role: 'member' };
+    }
     // After-the-fact and never awaited: a slow plugin must not delay the new account's first response.
     if (this.hooks?.has('user.afterRegister'))
       void this.hooks.notify('user.afterRegister', { user: toPluginUser(user) });

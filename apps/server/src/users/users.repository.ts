@@ -46,6 +46,12 @@ export class UsersRepository {
     return this.model.estimatedDocumentCount().exec();
   }
 
+  /** The account created first (ObjectIds grow with creation time). */
+  async findFirst(): Promise<UserRecord | null> {
+    const doc = await this.model.findOne().sort({ _id: 1 }).lean<LeanUser>().exec();
+    return doc ? toRecord(doc) : null;
+  }
+
   async findById(id: string): Promise<UserRecord | null> {
     if (!isValidObjectId(id)) return null;
     const doc = await this.model.findById(id).lean<LeanUser>().exec();
