@@ -105,10 +105,17 @@ export class HttpTransport {
   async send(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
     const useAuth = options.auth ?? true;
     let res = await this.attempt(method, path, options, useAuth);
-    if (res.status === 401 && useAuth && this.tokens?.refreshToken) {
+    // A streamed body is consumed by the first attempt and cannot be sent again: refresh, then let the
+    // caller retry with a fresh stream.
+    const replayable = !(options.rawBody instanceof ReadableStream);
+    if (res.status === 401 && useAuth && this.tokens?.refreshToken && replayable) {
       await res.body?.cancel().catch(() => undefined);
       await this.refresh();
       res = await this.attempt(method, path, options, useAuth);
+    } else if (res.status === 401 && useAuth && this.tokens?.refreshToken) {
+      const err = await toApiError(res);
+      await this.refresh();
+      throw err;
     }
     if (!res.ok) throw await toApiError(res);
     return res;
