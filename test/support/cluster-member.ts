@@ -139,8 +139,8 @@ export class ClusterMember {
   }
 
   /** Sends a message with a fresh clientMessageId (or the given one, for a retry). */
-  send(roomId: string, text: string, clientMessageId: string = randomUUID()) {
-    return this.call('message:send', { roomId, text, clientMessageId });
+  send(roomId: string, text: string, clientMessageId: string = randomUUID(), timeoutMs = 5000) {
+    return this.call('message:send', { roomId, text, clientMessageId }, timeoutMs);
   }
 
   /** The room's full history as the server has it, oldest first (paged through message:history). */
