@@ -63,13 +63,20 @@ export class GridFsChunkRepository implements OnModuleInit {
     return new GridFSBucket(this.db(), { bucketName: BUCKET });
   }
 
-  /** Stores chunk n (replacing a shorter earlier version of the same last chunk). */
-  async putChunk(fileId: string, n: number, data: Buffer): Promise<void> {
-    await this.chunks().updateOne(
-      { files_id: fileId, n },
-      { $set: { data: new Binary(data) } },
-      { upsert: true },
-    );
+  /**
+   * Stores chunk n. `replace` when a shorter version of it is stored already (the partial last chunk
+   * of an interrupted request); new chunks are plain inserts, which cost less than an upsert.
+   */
+  async putChunk(fileId: string, n: number, data: Buffer, replace = false): Promise<void> {
+    if (replace) {
+      await this.chunks().updateOne(
+        { files_id: fileId, n },
+        { $set: { data: new Binary(data) } },
+        { upsert: true },
+      );
+    } else {
+      await this.chunks().insertOne({ files_id: fileId, n, data: new Binary(data) });
+    }
   }
 
   async getChunk(fileId: string, n: number): Promise<Buffer | null> {

@@ -255,7 +255,9 @@ export class MediaService {
       if (fill === storedFill) return;
       const receivedBytes = n * chunkSize + fill;
       await this.policy.onChunk({ ...ctx, receivedBytes, chunkBytes: fill - storedFill });
-      await this.chunks.putChunk(id, n, chunk.subarray(0, fill));
+      // Chunk n is stored already (shorter) only if this request began inside it and has not stored it yet.
+      const replace = storedFill > 0;
+      await this.chunks.putChunk(id, n, chunk.subarray(0, fill), replace);
       running.hash.update(chunk.subarray(storedFill, fill));
       running.bytes = receivedBytes;
       committed = receivedBytes;

@@ -97,8 +97,9 @@ export class InMemoryChunkRepository {
   readonly filesDocs = new Map<string, { length: number }>();
   readonly small = new Map<string, { data: Buffer; uploadDate: Date }>();
 
-  async putChunk(fileId: string, n: number, data: Buffer): Promise<void> {
+  async putChunk(fileId: string, n: number, data: Buffer, replace = false): Promise<void> {
     const chunks = this.files.get(fileId) ?? new Map<number, Buffer>();
+    if (chunks.has(n) && !replace) throw new Error(`duplicate chunk ${n}`);
     chunks.set(n, Buffer.from(data));
     this.files.set(fileId, chunks);
   }
