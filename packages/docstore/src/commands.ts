@@ -10,6 +10,7 @@ import { type SortSpec, compareBson, parseSortSpec, valuesAtPath } from './bson-
 import { MINGO_OPTIONS } from './bson-operators';
 import { CursorRegistry, type ResultItem, cursorReply, toBigInt } from './cursors';
 import { CommandError, badValue, notImplemented } from './errors';
+import type { FailPoints } from './fail-points';
 import { encodeValue } from './index-key';
 import { type Plan, choosePlan, executePlan, explainPlan } from './planner';
 import {
@@ -21,6 +22,7 @@ import {
   upsertSeed,
   typedView,
   updateKind,
+  validateFilter,
   withIdFirst,
 } from './query';
 import { type CollectionMeta, type IndexSpec, type Storage, type StoredDoc, keyPatternDoc } from './storage';
@@ -35,6 +37,8 @@ export interface ServerState {
   startedAt: number;
   connections: { current: number; totalCreated: number };
   opcounters: Record<'insert' | 'query' | 'update' | 'delete' | 'getmore' | 'command', number>;
+  /** Test-only fail points (`configureFailPoint`); absent or disabled unless `enableTestCommands`. */
+  failPoints?: FailPoints;
 }
 
 export interface CommandInput {
@@ -204,9 +208,10 @@ function* matchDocs(
   opts: MatchOptions,
   plan?: Plan,
 ): Generator<StoredDoc> {
-  const test: DocPredicate = compileFilter(opts.filter);
+  validateFilter(opts.filter);
   if (!meta) return;
   const p = plan ?? choosePlan(meta, opts.filter, opts.sort, opts.hint);
+  const test: DocPredicate = p.exact ? () => true : compileFilter(opts.filter);
   let skip = opts.skip;
   let left = opts.limit > 0 ? opts.limit : Number.POSITIVE_INFINITY;
   if (left <= 0) return;
@@ -767,6 +772,18 @@ const handlers: Record<string, Handler> = {
     return { lastErrorObject: outcome.lastErrorObject, value, ok: 1 };
   },
 
+  configurefailpoint: (s, { body, db }) => {
+    if (!s.failPoints?.enabled) {
+      throw new CommandError('CommandNotFound', "no such command: 'configureFailPoint'");
+    }
+    if (db !== 'admin')
+      throw new CommandError(
+        'Unauthorized',
+        'configureFailPoint may only be run against the admin database.',
+      );
+    return s.failPoints.configure(body);
+  },
+
   aggregate: async (s, { body, db }) => {
     rejectUnknownOptions(body, ['pipeline', 'cursor', 'explain', 'allowDiskUse', 'hint', 'collation']);
     if (typeof body.aggregate !== 'string') throw notImplemented('database-level aggregate');
@@ -1255,6 +1272,7 @@ export async function runCommand(state: ServerState, input: CommandInput): Promi
   checkDbName(input.db);
   if (input.name.toLowerCase() !== 'hello' && input.name.toLowerCase() !== 'ismaster')
     state.opcounters.command++;
+  state.failPoints?.check(input.name);
   return handler(state, input);
 }
 

@@ -16,6 +16,8 @@ export interface Plan {
   reverse: boolean;
   /** True when documents come out in the requested sort order. */
   providesSort: boolean;
+  /** True when the index bounds select exactly the filter's matches, so the filter need not be re-run. */
+  exact: boolean;
 }
 
 interface FieldBound {
@@ -101,10 +103,12 @@ function planForIndex(ix: IndexSpec, filter: Document, sort: SortSpec): { plan: 
   let singlePoint = true;
   let intervals: Array<[Buffer, Buffer]> | null = null;
   let score = 0;
+  const used = new Map<string, FieldBound>();
   for (let i = 0; i < ix.key.length; i++) {
     const [field, dir] = ix.key[i];
     const b = boundFor(field, parts, ix.multikey);
     if (!b) break;
+    used.set(field, b);
     // A sparse index lacks documents where the field is missing, which {field: null} must find.
     if (ix.sparse && b.points?.some((p) => p === null)) return null;
     if (b.points) {
@@ -118,6 +122,7 @@ function planForIndex(ix: IndexSpec, filter: Document, sort: SortSpec): { plan: 
       score += 10;
       continue;
     }
+    if (prefixes.length > MAX_INTERVALS) break;
     intervals = prefixes.map((p) => rangeInterval(p, b, dir));
     score += 5;
     break;
@@ -148,7 +153,41 @@ function planForIndex(ix: IndexSpec, filter: Document, sort: SortSpec): { plan: 
   if (providesSort) score += 3;
   if (ix.unique && eqFields === ix.key.length) score += 2;
   if (ix.id === 0) score += 1;
-  return { plan: { index: ix, intervals, reverse, providesSort }, score };
+  const exact = !ix.multikey && coversExactly(filter, used);
+  return { plan: { index: ix, intervals, reverse, providesSort, exact }, score };
+}
+
+/** Whether a value encodes losslessly (Long beyond 2^53 and Decimal128 become doubles in keys). */
+function losslessKey(v: unknown): boolean {
+  return typeRank(v) !== TypeRank.Number || typeof v === 'number';
+}
+
+/**
+ * True when every predicate of the filter is one the bounds applied in full: plain equality, $eq or $in on
+ * a point field, or range operators that all became interval ends. Then the scan returns exactly the
+ * matches (MongoDB's equality/range semantics equal key order within a type bracket).
+ */
+function coversExactly(filter: Document, used: Map<string, FieldBound>): boolean {
+  for (const [k, v] of Object.entries(filter)) {
+    const b = used.get(k);
+    if (k.startsWith('$') || !b) return false;
+    if (b.points) {
+      if (!b.points.every(losslessKey)) return false;
+      if (!isOperatorObject(v)) {
+        if (b.points.length !== 1) return false;
+        continue;
+      }
+      const ops = Object.keys(v);
+      if (ops.length !== 1 || (ops[0] !== '$eq' && ops[0] !== '$in')) return false;
+      continue;
+    }
+    if (!isOperatorObject(v)) return false;
+    const ops = Object.keys(v);
+    if (!ops.every((op) => op === '$gt' || op === '$gte' || op === '$lt' || op === '$lte')) return false;
+    if (ops.length !== (b.lo ? 1 : 0) + (b.hi ? 1 : 0)) return false;
+    if ((b.lo && !losslessKey(b.lo.value)) || (b.hi && !losslessKey(b.hi.value))) return false;
+  }
+  return true;
 }
 
 export function choosePlan(meta: CollectionMeta, filter: Document, sort: SortSpec, hint?: string): Plan {
@@ -159,7 +198,7 @@ export function choosePlan(meta: CollectionMeta, filter: Document, sort: SortSpe
     if (candidate && (!best || candidate.score > best.score)) best = candidate;
   }
   if (best) return best.plan;
-  return { index: null, intervals: [], reverse: false, providesSort: sort.length === 0 };
+  return { index: null, intervals: [], reverse: false, providesSort: sort.length === 0, exact: false };
 }
 
 /** Streams the documents a plan reads, deduplicated for multikey indexes; the caller applies the filter. */
