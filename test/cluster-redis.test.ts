@@ -17,7 +17,7 @@ import { MemoryPresenceStore } from '@palaver/server/dist/src/presence/memory-pr
 import { PresenceStore } from '@palaver/server/dist/src/presence/presence.store';
 import { presenceStoreContract } from '@palaver/server/dist/src/presence/presence.store.contract';
 import { RedisPresenceStore } from '@palaver/server/dist/src/presence/redis-presence.store';
-import { waitFor } from './support/ports';
+import { freePort, waitFor } from './support/ports';
 import { RedisServerHandle, startRedisServer } from './support/redis-server';
 
 declare module '@palaver/server/dist/src/cluster/cluster-bus' {
@@ -201,6 +201,30 @@ describe('cluster pieces over a real redis-server', () => {
         );
       } finally {
         await moduleRef.close();
+      }
+    });
+  });
+
+  describe('boot without Redis', () => {
+    it('a node whose Redis is unreachable at boot starts anyway (bounded wait) and reports degraded', async () => {
+      const port = await freePort();
+      const started = Date.now();
+      @Module({
+        imports: [ClusterModule, configModule({ REDIS_URL: `redis://127.0.0.1:${port}`, NODE_ID: 'lonely' })],
+      })
+      class LonelyModule {}
+      const context = await NestFactory.createApplicationContext(LonelyModule, { logger: false });
+      try {
+        assert.ok(Date.now() - started < 15_000, 'boot does not wait for Redis beyond its bound');
+        const health = await context.get(RedisHealthIndicator).isHealthy();
+        assert.equal(health.redis?.state, 'degraded');
+        const limiter = context
+          .get(RateLimiterFactory)
+          .create({ keyPrefix: 'lonely', points: 1, durationSeconds: 60 });
+        await limiter.consume('k');
+        await assert.rejects(limiter.consume('k'), RateLimitedError);
+      } finally {
+        await context.close();
       }
     });
   });
