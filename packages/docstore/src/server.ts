@@ -8,6 +8,7 @@ import { BSON, type Document } from 'bson';
 import { type CommandResult, type ServerState, helloReply, runCommand } from './commands';
 import { CursorRegistry } from './cursors';
 import { errorReply } from './errors';
+import { CloseConnectionRequested, FailPoints } from './fail-points';
 import { Storage } from './storage';
 import { TtlSweeper } from './ttl';
 import {
@@ -37,6 +38,8 @@ export interface DocstoreOptions {
   ttlIntervalMs?: number;
   /** Called for unexpected internal errors (a bug, not a bad request). Default: console.error. */
   onError?: (err: unknown) => void;
+  /** Accept MongoDB's test-only `configureFailPoint` (failCommand), for specification tests. Default false. */
+  enableTestCommands?: boolean;
 }
 
 export interface Docstore {
@@ -126,6 +129,10 @@ class Connection {
         });
       }
     } catch (err) {
+      if (err instanceof CloseConnectionRequested) {
+        this.destroy();
+        return;
+      }
       if (!(err instanceof Error && 'codeName' in err)) {
         if (!(err instanceof Error) || !/mingo|Invalid|must|unknown|Unknown|not/i.test(err.message))
           this.onError(err);
@@ -178,6 +185,7 @@ export async function startDocstore(options: DocstoreOptions): Promise<Docstore>
     startedAt: Date.now(),
     connections: { current: 0, totalCreated: 0 },
     opcounters: { insert: 0, query: 0, update: 0, delete: 0, getmore: 0, command: 0 },
+    failPoints: new FailPoints(options.enableTestCommands ?? false),
   };
   const onError = options.onError ?? ((err: unknown) => console.error('docstore internal error:', err));
   const sockets = new Set<net.Socket>();

@@ -535,7 +535,8 @@ if (!existsSync(SPECS_DIR)) {
   let facts: ServerFacts;
 
   before(async () => {
-    server = await startTempDocstore('conformance');
+    // failCommand fail points (estimatedDocumentCount.json) need MongoDB's test-only commands.
+    server = await startTempDocstore('conformance', { enableTestCommands: true });
     internal = new MongoClient(server.uri, { serverSelectionTimeoutMS: 5000 });
     await internal.connect();
     const admin = internal.db('admin');

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { startDocstore } from '../../src/index';
+import { startDocstore, type DocstoreOptions } from '../../src/index';
 
 /** The monorepo root: the nearest ancestor whose package.json declares workspaces. */
 export function repoRoot(from: string = __dirname): string {
@@ -41,9 +41,12 @@ export interface RunningDocstore {
 }
 
 /** An in-process docstore on a random loopback port in a fresh temp dir. */
-export async function startTempDocstore(prefix = 'docstore'): Promise<RunningDocstore> {
+export async function startTempDocstore(
+  prefix = 'docstore',
+  options: Omit<DocstoreOptions, 'dbPath' | 'port' | 'host'> = {},
+): Promise<RunningDocstore> {
   const dbPath = await makeTempDir(prefix);
-  const server = await startDocstore({ dbPath, port: 0, host: '127.0.0.1' });
+  const server = await startDocstore({ ...options, dbPath, port: 0, host: '127.0.0.1' });
   return {
     uri: server.uri,
     port: server.port,
