@@ -512,6 +512,27 @@ function loadSpecFiles(): { name: string; spec: SpecFile }[] {
   return files;
 }
 
+test('configureFailPoint is refused (CommandNotFound) unless the docstore enables test commands', async () => {
+  const plain = await startTempDocstore('failpoint-off');
+  const client = new MongoClient(plain.uri, { serverSelectionTimeoutMS: 5000 });
+  try {
+    await assert.rejects(
+      client
+        .db('admin')
+        .command({
+          configureFailPoint: 'failCommand',
+          mode: 'alwaysOn',
+          data: { failCommands: ['ping'], errorCode: 8 },
+        }),
+      (e: { code?: number }) => e.code === 59,
+    );
+    assert.equal((await client.db('admin').command({ ping: 1 })).ok, 1);
+  } finally {
+    await client.close();
+    await plain.close();
+  }
+});
+
 if (!existsSync(SPECS_DIR)) {
   test('the MongoDB specification tests are present', () => {
     assert.fail(
