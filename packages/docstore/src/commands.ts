@@ -211,13 +211,14 @@ function* matchDocs(
   validateFilter(opts.filter);
   if (!meta) return;
   const p = plan ?? choosePlan(meta, opts.filter, opts.sort, opts.hint);
-  const test: DocPredicate = p.exact ? () => true : compileFilter(opts.filter);
+  // Reading `.doc` parses the document, so an exact plan must not even pass it to a predicate.
+  const test: DocPredicate | null = p.exact ? null : compileFilter(opts.filter);
   let skip = opts.skip;
   let left = opts.limit > 0 ? opts.limit : Number.POSITIVE_INFINITY;
   if (left <= 0) return;
   if (p.providesSort || opts.sort.length === 0) {
     for (const stored of executePlan(state.storage, meta, p)) {
-      if (!test(stored.doc)) continue;
+      if (test && !test(stored.doc)) continue;
       if (skip > 0) {
         skip--;
         continue;
@@ -228,7 +229,7 @@ function* matchDocs(
     return;
   }
   const all: StoredDoc[] = [];
-  for (const stored of executePlan(state.storage, meta, p)) if (test(stored.doc)) all.push(stored);
+  for (const stored of executePlan(state.storage, meta, p)) if (!test || test(stored.doc)) all.push(stored);
   sortDocs(all, opts.sort);
   const end = Number.isFinite(left) ? skip + left : all.length;
   for (let i = skip; i < Math.min(end, all.length); i++) yield all[i];
