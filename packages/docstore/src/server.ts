@@ -80,23 +80,30 @@ class Connection {
     this.socket.destroy();
   }
 
+  /** Length of the frame being received, once its first 4 bytes are in; chunks are joined only when it is complete. */
+  private expected = 0;
+
   private onData(chunk: Buffer): void {
     if (this.closed) return;
     this.chunks.push(chunk);
     this.buffered += chunk.length;
     while (this.buffered >= 4) {
-      const head = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
-      this.chunks = [head];
-      const length = head.readInt32LE(0);
-      if (length < HEADER_SIZE + 1 || length > MAX_MESSAGE_SIZE_BYTES) {
-        this.destroy();
-        return;
+      if (this.expected === 0) {
+        if (this.chunks[0].length < 4) this.chunks = [Buffer.concat(this.chunks)];
+        const length = this.chunks[0].readInt32LE(0);
+        if (length < HEADER_SIZE + 1 || length > MAX_MESSAGE_SIZE_BYTES) {
+          this.destroy();
+          return;
+        }
+        this.expected = length;
       }
-      if (head.length < length) return;
-      const frame = head.subarray(0, length);
-      const rest = head.subarray(length);
+      if (this.buffered < this.expected) return;
+      const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.buffered);
+      const frame = all.subarray(0, this.expected);
+      const rest = all.subarray(this.expected);
       this.chunks = rest.length ? [rest] : [];
       this.buffered = rest.length;
+      this.expected = 0;
       this.queue = this.queue.then(() => this.handle(frame));
     }
   }
