@@ -40,6 +40,8 @@ export class MediaUploadServer implements OnModuleInit {
       relativeLocation: true,
       namingFunction: () => this.media.newMediaId(),
       respectForwardedHeaders: false,
+      // CORS is the app's (enableCors with CORS_ORIGINS); tus would otherwise answer `*` itself.
+      allowedOrigins: () => false,
       onResponseError: (_req, err) => {
         if (err instanceof DomainError) {
           return { status_code: HTTP_STATUS_FOR[err.code], body: JSON.stringify(err.toBody()) };
