@@ -5,6 +5,7 @@
  * index key and $min/$max-like comparison in the docstore goes through this module instead.
  */
 import type { Binary, Decimal128, Long, ObjectId, Timestamp } from 'bson';
+import { CommandError } from './errors';
 
 export const enum TypeRank {
   MinKey = 1,
@@ -24,7 +25,8 @@ export const enum TypeRank {
 
 type BsonTagged = { _bsontype?: string };
 
-function bsonTypeOf(value: object): string | undefined {
+function bsonTypeOf(value: object | null): string | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
   const tag = (value as BsonTagged)._bsontype;
   return typeof tag === 'string' ? tag : undefined;
 }
@@ -232,10 +234,11 @@ export type SortSpec = Array<[string, 1 | -1]>;
 
 export function parseSortSpec(sort: unknown): SortSpec {
   if (sort === undefined || sort === null) return [];
-  if (typeof sort !== 'object' || Array.isArray(sort)) throw new TypeError('sort must be an object');
+  if (typeof sort !== 'object' || Array.isArray(sort))
+    throw new CommandError('BadValue', 'sort must be an object');
   return Object.entries(sort as Record<string, unknown>).map(([k, v]) => {
     const n = toNumber(v);
-    if (n !== 1 && n !== -1) throw new TypeError(`bad sort direction for ${k}`);
+    if (n !== 1 && n !== -1) throw new CommandError('BadValue', `bad sort direction for ${k}`);
     return [k, n];
   });
 }

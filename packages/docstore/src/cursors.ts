@@ -4,6 +4,7 @@
  * getMore continues where the previous batch stopped. Idle cursors are reaped like MongoDB's (10 minutes).
  */
 import { BSON, type Document, Long } from 'bson';
+import { CommandError } from './errors';
 import { MAX_BSON_OBJECT_SIZE } from './wire';
 
 /** One result: stored bytes when no projection applies, otherwise a document to serialize. */
@@ -187,5 +188,5 @@ export function toBigInt(v: unknown): bigint {
   if (typeof v === 'bigint') return v;
   if (typeof v === 'number') return BigInt(Math.trunc(v));
   if (v instanceof Long) return v.toBigInt();
-  throw new TypeError('cursor id must be a number');
+  throw new CommandError('TypeMismatch', 'cursor id must be a number');
 }

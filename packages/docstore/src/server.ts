@@ -140,10 +140,8 @@ class Connection {
         this.destroy();
         return;
       }
-      if (!(err instanceof Error && 'codeName' in err)) {
-        if (!(err instanceof Error) || !/mingo|Invalid|must|unknown|Unknown|not/i.test(err.message))
-          this.onError(err);
-      }
+      // Every error becomes the client's answer; only likely faults of the docstore itself are also logged.
+      if (isInternalFault(err)) this.onError(err);
       reply = errorReply(err);
     }
     if (req.opCode === OP_MSG && req.flags & MSG_MORE_TO_COME) return;
@@ -179,6 +177,15 @@ class Connection {
     }
     return Promise.resolve(helloReply(this.state, this.id, true));
   }
+}
+
+function isInternalFault(err: unknown): boolean {
+  return (
+    !(err instanceof Error) ||
+    err instanceof TypeError ||
+    err instanceof RangeError ||
+    err instanceof ReferenceError
+  );
 }
 
 /** Starts a docstore server on `host:port` storing data under `dbPath`. */
