@@ -1,15 +1,32 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Type } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import type { PluginFile, PluginMessage, PluginRoomInfo, PluginUserInfo } from '@palaver/plugin-sdk';
+import type { AuthUser } from '../auth/auth-user';
 import { ClusterBus } from '../cluster/cluster-bus';
 import { UnavailableError } from '../common/domain-error';
+import { MessagesRepository } from '../messages/messages.repository';
+import { MessagesService } from '../messages/messages.service';
+import { RoomsRepository } from '../rooms/rooms.repository';
 import { UsersService } from '../users/users.service';
+import { toPluginMessage } from './hook-payloads';
 import { PluginHostBackend } from './plugin-host.backend';
 import { PluginMediaRepository } from './plugin-media.repository';
 
-/** The host API backed by the server's own services. */
+/**
+ * The principal plugins act as when they moderate: a global admin, so room access rules let it delete in
+ * any room. It never logs in and has no session.
+ */
+const PLUGIN_MODERATOR: AuthUser = { id: 'system', username: 'system', role: 'admin', sessionId: 'plugins' };
+
+/**
+ * The host API backed by the server's own services. Messages and rooms are looked up lazily through the
+ * ModuleRef: MessagesModule and RoomsModule import PluginsModule (to run hooks), so importing them back
+ * here would be a module cycle.
+ */
 @Injectable()
 export class CorePluginHostBackend extends PluginHostBackend {
   constructor(
+    private readonly moduleRef: ModuleRef,
     private readonly users: UsersService,
     private readonly media: PluginMediaRepository,
     private readonly bus: ClusterBus,
@@ -17,28 +34,33 @@ export class CorePluginHostBackend extends PluginHostBackend {
     super();
   }
 
-  async getMessage(): Promise<PluginMessage | undefined> {
-    throw new UnavailableError('reading messages needs the messages feature, which this build lacks');
+  private lookup<T>(type: Type<T>): T {
+    return this.moduleRef.get(type, { strict: false });
+  }
+
+  async getMessage(messageId: string): Promise<PluginMessage | undefined> {
+    const message = await this.lookup(MessagesRepository).findById(messageId);
+    return message && !message.deletedAt ? toPluginMessage(message) : undefined;
   }
 
   async sendSystemMessage(): Promise<{ id: string }> {
-    throw new UnavailableError('system messages need the messages feature, which this build lacks');
+    throw new UnavailableError('system messages are not supported by MessagesService yet');
   }
 
-  async deleteMessage(): Promise<void> {
-    throw new UnavailableError('deleting messages needs the messages feature, which this build lacks');
+  async deleteMessage(messageId: string): Promise<void> {
+    await this.lookup(MessagesService).delete(PLUGIN_MODERATOR, messageId);
   }
 
   async getUser(userId: string): Promise<PluginUserInfo | undefined> {
-    const users = await this.users.getMany([userId]);
-    const user = users[0];
+    const user = (await this.users.getMany([userId]))[0];
     return user
       ? { id: user.id, username: user.username, role: user.role, createdAt: user.createdAt }
       : undefined;
   }
 
-  async getRoom(): Promise<PluginRoomInfo | undefined> {
-    throw new UnavailableError('room info needs the rooms feature, which this build lacks');
+  async getRoom(roomId: string): Promise<PluginRoomInfo | undefined> {
+    const room = await this.lookup(RoomsRepository).findById(roomId);
+    return room ? { id: room.id, name: room.name } : undefined;
   }
 
   listFiles(filter: { ownerId?: string; roomId?: string }): Promise<PluginFile[]> {
