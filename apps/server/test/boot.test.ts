@@ -1,3 +1,4 @@
+import { startDocstore } from '@palaver/docstore';
 import { PalaverClient } from '@palaver/client';
 import assert from 'node:assert/strict';
 import { ChildProcess, spawn } from 'node:child_process';
@@ -204,6 +205,30 @@ describe('boot: options and persistence', () => {
       assert.equal(res.headers.get('access-control-allow-origin'), 'http://chat.example');
     } finally {
       await server.close();
+    }
+  });
+
+  it('uses MONGO_URL when given and reports not ready (503) while MongoDB is down', async () => {
+    const dbDir = await mkdtemp(join(tmpdir(), 'palaver-mongo-'));
+    const docstore = await startDocstore({ dbPath: dbDir, port: 0, host: '127.0.0.1' });
+    let docstoreOpen = true;
+    const server = await startTestServer({ env: { MONGO_URL: docstore.uri } });
+    try {
+      assert.equal(server.mongoUrl, docstore.uri);
+      await registerUser(server);
+      assert.equal((await fetch(`${server.url}/health/ready`)).status, 200);
+      await docstore.close();
+      docstoreOpen = false;
+      const res = await fetch(`${server.url}/health/ready`);
+      assert.equal(res.status, 503);
+      assert.deepEqual(await res.json(), {
+        error: { code: 'unavailable', message: 'not ready: mongo unavailable' },
+      });
+      assert.equal((await fetch(`${server.url}/health/live`)).status, 200, 'still alive');
+    } finally {
+      await server.close();
+      if (docstoreOpen) await docstore.close();
+      await rm(dbDir, { recursive: true, force: true });
     }
   });
 

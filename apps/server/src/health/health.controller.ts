@@ -4,9 +4,11 @@ import {
   HealthCheck,
   HealthCheckResult,
   HealthCheckService,
-  MongooseHealthIndicator,
+  HealthIndicatorResult,
+  HealthIndicatorService,
 } from '@nestjs/terminus';
 import { UnavailableError } from '../common/domain-error';
+import { MongoPingRepository } from './mongo-ping.repository';
 import { ReadinessChecks } from './readiness-checks';
 
 @ApiTags('health')
@@ -14,7 +16,8 @@ import { ReadinessChecks } from './readiness-checks';
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
-    private readonly mongoose: MongooseHealthIndicator,
+    private readonly indicators: HealthIndicatorService,
+    private readonly mongo: MongoPingRepository,
     private readonly extraChecks: ReadinessChecks,
   ) {}
 
@@ -29,10 +32,7 @@ export class HealthController {
   @HealthCheck()
   async ready(): Promise<HealthCheckResult> {
     try {
-      return await this.health.check([
-        () => this.mongoose.pingCheck('mongo', { timeout: 2000 }),
-        ...this.extraChecks.all(),
-      ]);
+      return await this.health.check([() => this.mongoCheck(), ...this.extraChecks.all()]);
     } catch (err) {
       if (err instanceof ServiceUnavailableException) {
         const body = err.getResponse() as Partial<HealthCheckResult>;
@@ -40,6 +40,15 @@ export class HealthController {
         throw new UnavailableError(`not ready: ${failing} unavailable`);
       }
       throw err;
+    }
+  }
+
+  private async mongoCheck(): Promise<HealthIndicatorResult> {
+    const check = this.indicators.check('mongo');
+    try {
+      return check.up({ pingMs: await this.mongo.ping(2000) });
+    } catch (err) {
+      return check.down({ message: (err as Error).message });
     }
   }
 }

@@ -2,6 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { HealthController } from './health.controller';
 import { MetricsServer } from './metrics.server';
+import { MongoPingRepository } from './mongo-ping.repository';
 import { MetricsService } from './metrics.service';
 import { ReadinessChecks } from './readiness-checks';
 
@@ -10,7 +11,7 @@ import { ReadinessChecks } from './readiness-checks';
 @Module({
   imports: [TerminusModule.forRoot({ logger: false })],
   controllers: [HealthController],
-  providers: [MetricsService, MetricsServer, ReadinessChecks],
+  providers: [MetricsService, MetricsServer, ReadinessChecks, MongoPingRepository],
   exports: [MetricsService, MetricsServer, ReadinessChecks],
 })
 export class HealthModule {}
