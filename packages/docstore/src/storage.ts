@@ -81,6 +81,11 @@ export class Storage {
   private nextId = 1;
 
   private syncTimer: NodeJS.Timeout | undefined;
+  private pendingWrites: Array<{
+    fn: () => unknown;
+    resolve: (v: unknown) => void;
+    reject: (e: unknown) => void;
+  }> = [];
 
   /**
    * `syncIntervalMs` > 0: a commit is written to the OS before its write is acknowledged (it survives the
@@ -127,7 +132,7 @@ export class Storage {
 
   async close(): Promise<void> {
     if (this.syncTimer) clearInterval(this.syncTimer);
-    await this.root.transaction(() => undefined);
+    await this.write(() => undefined); // queued after every write accepted before close
     await new Promise<void>((resolve) => this.fsync(() => resolve()));
     await this.root.close();
   }
@@ -139,7 +144,44 @@ export class Storage {
 
   /** Runs `fn` inside one write transaction; resolves after the commit is durable. */
   write<T>(fn: () => T): Promise<T> {
-    return this.root.transaction(fn);
+    return new Promise<T>((resolve, reject) => {
+      this.pendingWrites.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      if (this.pendingWrites.length === 1) this.flushWrites();
+    });
+  }
+
+  /**
+   * Writes queued while a commit is being prepared run together in one lmdb-js transaction callback (one
+   * commit, one round through lmdb-js's queue), each with its own result or error. A failing write must
+   * throw before it changes anything (all write paths check first), since the shared transaction is not
+   * rolled back.
+   */
+  private flushWrites(): void {
+    setImmediate(() => {
+      const batch = this.pendingWrites;
+      this.pendingWrites = [];
+      const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+      this.root
+        .transaction(() => {
+          for (const w of batch) {
+            try {
+              outcomes.push({ ok: true, value: w.fn() });
+            } catch (error) {
+              outcomes.push({ ok: false, error });
+            }
+          }
+        })
+        .then(
+          () => {
+            batch.forEach((w, i) => {
+              const o = outcomes[i];
+              if (o.ok) w.resolve(o.value);
+              else w.reject(o.error);
+            });
+          },
+          (err: unknown) => batch.forEach((w) => w.reject(err)),
+        );
+    });
   }
 
   // ---- catalog -------------------------------------------------------------------------------------
