@@ -10,6 +10,13 @@ interface ReadyBody {
   details?: Record<string, { status: string; state?: string }>;
 }
 
+/** The value of an unlabelled-by-us gauge on a node's /metrics (default labels like node= allowed). */
+async function gauge(metricsUrl: string, name: string): Promise<number | undefined> {
+  const text = await (await fetch(metricsUrl, { signal: AbortSignal.timeout(5000) })).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
+  return line === undefined ? undefined : Number(line.split(' ').pop());
+}
+
 async function readiness(url: string): Promise<{ status: number; body: ReadyBody }> {
   const res = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(5000) });
   return { status: res.status, body: (await res.json()) as ReadyBody };
@@ -19,7 +26,7 @@ describe('a cluster of Palaver processes sharing one docstore and one redis-serv
   let cluster: TestCluster;
 
   before(async () => {
-    cluster = await startCluster({ nodes: 3, redis: true });
+    cluster = await startCluster({ nodes: 3, redis: true, metrics: true });
   });
   after(async () => {
     await cluster?.close();
@@ -72,6 +79,11 @@ describe('a cluster of Palaver processes sharing one docstore and one redis-serv
         const { status, body } = await readiness(node.url);
         return status === 200 && body.details?.redis?.state === 'degraded';
       });
+      assert.equal(
+        await gauge(node.metricsUrl!, 'palaver_redis_connected'),
+        0,
+        `${node.id} exports redis down`,
+      );
     }
     for (const node of cluster.nodes) {
       const client = new PalaverClient(node.url);
@@ -84,6 +96,11 @@ describe('a cluster of Palaver processes sharing one docstore and one redis-serv
         const { body } = await readiness(node.url);
         return body.details?.redis?.state === 'connected';
       });
+      assert.equal(
+        await gauge(node.metricsUrl!, 'palaver_redis_connected'),
+        1,
+        `${node.id} exports redis up`,
+      );
     }
   });
 });

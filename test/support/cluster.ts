@@ -65,6 +65,8 @@ export interface ClusterNode {
   /** http://127.0.0.1:PORT */
   url: string;
   port: number;
+  /** http://127.0.0.1:METRICS_PORT/metrics when started with `metrics: true`. */
+  metricsUrl?: string;
   dataDir: string;
   readonly running: boolean;
   readonly pid: number | undefined;
@@ -97,6 +99,8 @@ export interface ClusterOptions {
   redis?: boolean;
   /** Extra environment for every node. */
   env?: Record<string, string>;
+  /** Give every node its own METRICS_PORT (see ClusterNode.metricsUrl). */
+  metrics?: boolean;
 }
 
 /**
@@ -140,6 +144,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
     for (let i = 1; i <= (options.nodes ?? 2); i++) {
       const id = `node-${i}`;
       const port = await freePort();
+      const metricsPort = options.metrics ? await freePort() : undefined;
       const dataDir = join(root, id);
       await mkdir(dataDir, { recursive: true });
       const proc = new ManagedProcess(id, [SERVER_MAIN], {
@@ -152,6 +157,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
         TOKEN_SECRET: tokenSecret,
         LOG_LEVEL: 'warn',
         ...(redis ? { REDIS_URL: redis.url } : {}),
+        ...(metricsPort ? { METRICS_PORT: String(metricsPort) } : {}),
         ...options.env,
       });
       const url = `http://127.0.0.1:${port}`;
@@ -175,6 +181,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
         id,
         url,
         port,
+        ...(metricsPort ? { metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` } : {}),
         dataDir,
         get running() {
           return proc.running;

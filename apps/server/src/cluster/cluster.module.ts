@@ -5,6 +5,7 @@ import { MemoryPresenceStore } from '../presence/memory-presence.store';
 import { PresenceStore } from '../presence/presence.store';
 import { RedisPresenceStore } from '../presence/redis-presence.store';
 import { ClusterBus, InProcessClusterBus } from './cluster-bus';
+import { ClusterMetrics } from './cluster.metrics';
 import { PresenceHeartbeat } from './presence-heartbeat';
 import { RateLimiterFactory } from './rate-limiter.factory';
 import { RedisClusterBus } from './redis-cluster-bus';
@@ -55,6 +56,7 @@ import { RedisHealthIndicator, RedisReadinessRegistration } from './redis.health
     },
     RedisHealthIndicator,
     RedisReadinessRegistration,
+    ClusterMetrics,
   ],
   exports: [ClusterBus, RateLimiterFactory, PresenceStore, RedisConnection, RedisHealthIndicator],
 })
