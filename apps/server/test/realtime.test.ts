@@ -43,6 +43,29 @@ describe('realtime gateway (Socket.IO)', () => {
     }
   });
 
+  it('refuses a browser handshake from a foreign origin and accepts the server’s own', async () => {
+    const token = alice.http.accessToken ?? '';
+    const attempt = (origin: string) =>
+      new Promise<string>((resolve) => {
+        const raw = io(server.url, {
+          transports: ['websocket'],
+          auth: { token },
+          reconnection: false,
+          extraHeaders: { origin },
+        });
+        raw.on('connect', () => {
+          raw.close();
+          resolve('connected');
+        });
+        raw.on('connect_error', (err) => {
+          raw.close();
+          resolve(`refused: ${err.message}`);
+        });
+      });
+    assert.match(await attempt('https://evil.example'), /^refused/);
+    assert.equal(await attempt(server.url), 'connected');
+  });
+
   it('delivers every message to every member online exactly once, in seq order', async () => {
     const received = clients.map((c) => collect(c, 'message.created'));
     const acks = [];

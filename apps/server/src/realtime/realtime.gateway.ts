@@ -33,8 +33,6 @@ export class RealtimeGateway
   implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, OnModuleDestroy
 {
   private readonly logger = new Logger(RealtimeGateway.name);
-  /** Room ids looked up during the handshake, joined when the connection opens. */
-  private readonly handshakeRooms = new WeakMap<PalaverSocket, string[]>();
   private unsubscribe: (() => void) | undefined;
 
   constructor(
@@ -59,7 +57,11 @@ export class RealtimeGateway
     server.use((socket, next) => {
       this.authenticate(socket).then(
         () => next(),
-        (err: unknown) => next(connectError(err)),
+        (err: unknown) => {
+          // A refused socket never connects: drop any channel it joined on the way.
+          for (const channel of [...socket.rooms]) void socket.leave(channel);
+          next(connectError(err));
+        },
       );
     });
     this.unsubscribe = this.bus.subscribe('auth.revoked', (notice) => {
@@ -70,10 +72,6 @@ export class RealtimeGateway
   }
 
   handleConnection(socket: PalaverSocket): void {
-    const user = socket.data.user;
-    const roomIds = this.handshakeRooms.get(socket) ?? [];
-    this.handshakeRooms.delete(socket);
-    void socket.join([userChannel(user.id), ...roomIds.map(roomChannel)]);
     socket.use((packet, next) => this.gate(socket, packet, next));
     this.metrics.connectedSockets.inc();
   }
@@ -87,18 +85,21 @@ export class RealtimeGateway
     this.broadcaster.detach();
   }
 
+  /**
+   * Authenticates the handshake and joins the socket to its channels before the connection opens. The
+   * user channel is joined before the rooms are looked up, so a membership added meanwhile (which joins
+   * the user's sockets through `user:<id>`) is not missed.
+   */
   private async authenticate(socket: PalaverSocket): Promise<void> {
     const token: unknown = (socket.handshake.auth as Record<string, unknown> | undefined)?.token;
     if (typeof token !== 'string' || token.length === 0 || token.length > 4096) {
       throw new DomainError('unauthorized', 'auth.token (an access token) is required');
     }
     const user = await this.auth.authenticate(token);
-    const memberships = await this.rooms.membershipsOf(user.id);
     socket.data.user = user;
-    this.handshakeRooms.set(
-      socket,
-      memberships.map((m) => m.roomId),
-    );
+    await socket.join(userChannel(user.id));
+    const memberships = await this.rooms.membershipsOf(user.id);
+    await socket.join(memberships.map((m) => roomChannel(m.roomId)));
   }
 
   /**
