@@ -64,6 +64,8 @@ export interface DocstoreChild {
   port: number;
   /** Resolves with the exit code or signal once the process is gone. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Everything the child has written to stderr so far (internal errors are reported there). */
+  stderr(): string;
 }
 
 /**
@@ -103,5 +105,5 @@ export async function spawnDocstoreCli(dbPath: string, timeoutMs = 15_000): Prom
   });
   // Keep draining stdout so a chatty child never blocks on a full pipe.
   child.stdout?.resume();
-  return { child, port, uri: `mongodb://127.0.0.1:${port}`, exited };
+  return { child, port, uri: `mongodb://127.0.0.1:${port}`, exited, stderr: () => stderr };
 }
