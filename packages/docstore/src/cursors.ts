@@ -115,26 +115,9 @@ export class CursorRegistry {
   }
 }
 
-function cstring(s: string): Buffer {
-  return Buffer.concat([Buffer.from(s, 'utf8'), Buffer.from([0])]);
-}
-
-function int32(n: number): Buffer {
-  const b = Buffer.allocUnsafe(4);
-  b.writeInt32LE(n, 0);
-  return b;
-}
-
-function byteLength(parts: Buffer[]): number {
-  let size = 0;
-  for (const p of parts) size += p.length;
-  return size;
-}
-
 /**
- * Builds `{ cursor: { <batchKey>: [...], id, ns }, ok: 1 }` around already serialized documents, so stored
- * bytes go to the client without being deserialized and serialized again. Sizes are computed first and the
- * reply is assembled with a single copy: replies carry whole GridFS chunks, where copies dominate the cost.
+ * Builds `{ cursor: { <batchKey>: [...], id, ns }, ok: 1 }` around already serialized documents in one
+ * buffer, so stored bytes go to the client without being parsed and serialized again.
  */
 export function cursorReply(
   batchKey: 'firstBatch' | 'nextBatch',
@@ -142,46 +125,50 @@ export function cursorReply(
   id: bigint,
   ns: string,
 ): Buffer {
-  const arrayElements: Buffer[] = [];
-  docs.forEach((d, i) => arrayElements.push(Buffer.from([0x03]), cstring(String(i)), d));
-  const arraySize = 4 + byteLength(arrayElements) + 1;
-  const idBuf = Buffer.allocUnsafe(8);
-  idBuf.writeBigInt64LE(id, 0);
-  const nsBytes = Buffer.from(ns, 'utf8');
-  const cursorHead = [Buffer.from([0x04]), cstring(batchKey)];
-  const cursorTail = [
-    Buffer.from([0x12]),
-    cstring('id'),
-    idBuf,
-    Buffer.from([0x02]),
-    cstring('ns'),
-    int32(nsBytes.length + 1),
-    nsBytes,
-    Buffer.from([0]),
-  ];
-  const cursorSize = 4 + byteLength(cursorHead) + arraySize + byteLength(cursorTail) + 1;
-  const ok = Buffer.allocUnsafe(8);
-  ok.writeDoubleLE(1, 0);
-  const replyHead = [Buffer.from([0x03]), cstring('cursor')];
-  const replyTail = [Buffer.from([0x01]), cstring('ok'), ok];
-  const replySize = 4 + byteLength(replyHead) + cursorSize + byteLength(replyTail) + 1;
-  const zero = Buffer.from([0]);
-  return Buffer.concat(
-    [
-      int32(replySize),
-      ...replyHead,
-      int32(cursorSize),
-      ...cursorHead,
-      int32(arraySize),
-      ...arrayElements,
-      zero,
-      ...cursorTail,
-      zero,
-      ...replyTail,
-      zero,
-    ],
-    replySize,
-  );
+  let arrayLength = 4 + 1;
+  for (let i = 0; i < docs.length; i++) arrayLength += 1 + String(i).length + 1 + docs[i].length;
+  const nsLength = Buffer.byteLength(ns, 'utf8');
+  const cursorLength =
+    4 + (1 + batchKey.length + 1 + arrayLength) + (1 + 3 + 8) + (1 + 3 + 4 + nsLength + 1) + 1;
+  const total = 4 + (1 + 7 + cursorLength) + (1 + 3 + 8) + 1;
+  const out = Buffer.allocUnsafe(total);
+  let p = 0;
+  const cstr = (str: string): void => {
+    p += out.write(str, p, 'utf8');
+    out[p++] = 0;
+  };
+  out.writeInt32LE(total, p);
+  p += 4;
+  out[p++] = 0x03;
+  cstr('cursor');
+  out.writeInt32LE(cursorLength, p);
+  p += 4;
+  out[p++] = 0x04;
+  cstr(batchKey);
+  out.writeInt32LE(arrayLength, p);
+  p += 4;
+  for (let i = 0; i < docs.length; i++) {
+    out[p++] = 0x03;
+    cstr(String(i));
+    p += docs[i].copy(out, p);
+  }
+  out[p++] = 0;
+  out[p++] = 0x12;
+  cstr('id');
+  out.writeBigInt64LE(id, p);
+  p += 8;
+  out[p++] = 0x02;
+  cstr('ns');
+  out.writeInt32LE(nsLength + 1, p);
+  p += 4;
+  cstr(ns);
+  out[p++] = 0; // end of cursor
+  out[p++] = 0x01;
+  cstr('ok');
+  out.writeDoubleLE(1, p);
+  p += 8;
+  out[p++] = 0; // end of reply
+  return out;
 }
 
 export function toBigInt(v: unknown): bigint {
