@@ -38,6 +38,9 @@ export class AppModule {
             uri: info.mongoUrl,
             dbName: DATABASE_NAME,
             serverSelectionTimeoutMS: 10_000,
+            // An unreachable database fails boot after ~30 s with one line, instead of retrying for minutes.
+            retryAttempts: 2,
+            retryDelay: 1000,
           }),
         }),
         HealthModule,

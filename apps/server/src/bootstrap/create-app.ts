@@ -18,7 +18,10 @@ export const DOCS_PATH = 'api/docs';
 /** Builds the configured (not yet listening) Nest application; shared by main and the tests. */
 export async function createApp(config: AppConfig, storage: StorageInfo): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, storage), {
+    // Start-up logs wait for the pino logger. If start-up fails there is none, so they are dropped: the
+    // error reaches main, which prints one line (operator mistakes) or the stack (bugs).
     bufferLogs: true,
+    logger: false,
     abortOnError: false,
   });
   app.useLogger(app.get(AppLogger));
