@@ -52,6 +52,17 @@ describe('rooms: operations and access rules', () => {
     });
   });
 
+  it('lists my rooms most recently active first', async () => {
+    const quiet = await member.rooms.create({ name: 'quiet', kind: 'private' });
+    const busy = await member.rooms.create({ name: 'busy', kind: 'private' });
+    await member.socket.send(quiet.id, 'wake up');
+    const order = (await member.rooms.listMine()).map((r) => r.id);
+    assert.ok(
+      order.indexOf(quiet.id) < order.indexOf(busy.id),
+      'the room with the newest message comes first',
+    );
+  });
+
   it('lists public, unarchived rooms in the directory by name, paged and searchable by prefix', async () => {
     for (const name of ['dir-alpha', 'dir-beta', 'dir-gamma', 'Dir-delta']) {
       await owner.rooms.create({ name, kind: 'public' });

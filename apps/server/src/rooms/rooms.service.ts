@@ -64,13 +64,13 @@ export class RoomsService {
     return toRoomView(created, 'owner');
   }
 
-  /** The caller's rooms with their role, newest activity first. */
+  /** The caller's rooms with their role, most recently active first (every message or change bumps updatedAt). */
   async listMine(user: AuthUser): Promise<RoomView[]> {
     const memberships = await this.rooms.membershipsOf(user.id);
     const roleByRoom = new Map(memberships.map((m) => [m.roomId, m.role]));
     const rooms = await this.rooms.findByIds([...roleByRoom.keys()]);
     return rooms
-      .sort((a, b) => b.lastSeq - a.lastSeq || b.createdAt.getTime() - a.createdAt.getTime())
+      .sort((a, b) => b.updatedAt.getTime() - a.updatedAt.getTime() || b.id.localeCompare(a.id))
       .map((room) => toRoomView(room, roleByRoom.get(room.id) ?? null));
   }
 
@@ -100,7 +100,11 @@ export class RoomsService {
     const { room, membership } = await this.access.grant(user, roomId, 'room.read');
     if (membership) return toRoomView(room, membership.role);
     assertRoomPermission(user, room, membership, 'room.join');
-    await this.hooks.gate('room.beforeJoin', { user: toPluginUser(user), roomId: room.id, roomName: room.name });
+    await this.hooks.gate('room.beforeJoin', {
+      user: toPluginUser(user),
+      roomId: room.id,
+      roomName: room.name,
+    });
     const added = await this.rooms.addMember(room.id, user, 'member');
     const current = (await this.rooms.findById(room.id)) ?? room;
     if (added) this.memberJoined(current, added, 'joined', user);
