@@ -5,7 +5,7 @@
  */
 import { describeMachine } from './machine';
 import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { summariseProfile, type CpuProfile } from './cpu-profile-summary';
 import { formatNumber, markdownTable } from './report-format';
 import { fileStamp, RESULTS_DIR, writeRunFiles } from './result-files';
@@ -57,6 +57,7 @@ function usage(): string {
     '',
     `targets (default all): ${TARGETS.map((t) => t.name).join(', ')}`,
     'results: bench/results/<scenario>-<date>.{json,md,svg}; see docs/performance.md',
+    'redraw a stored run: npm run bench -- report bench/results/<run>.json',
   ].join('\n');
 }
 
@@ -82,7 +83,21 @@ async function profileMarkdown(dir: string): Promise<string> {
   return sections.join('\n\n') + '\n';
 }
 
+/** `report <run.json>`: redraws the .md and .svg of a stored run beside it. */
+async function rerender(path: string): Promise<number> {
+  const run = JSON.parse(await readFile(path, 'utf8')) as ScenarioRun;
+  const scenario = SCENARIOS.find((s) => s.name === run.scenario);
+  if (!scenario?.render) {
+    console.error(`${path}: scenario '${run.scenario}' cannot be redrawn`);
+    return 2;
+  }
+  const files = await writeRunFiles(run, scenario.render(run), dirname(path));
+  console.log(files.map((f) => `wrote ${f}`).join('\n'));
+  return 0;
+}
+
 async function main(): Promise<number> {
+  if (process.argv[2] === 'report' && process.argv[3]) return rerender(process.argv[3]);
   const args = parseArguments(process.argv.slice(2));
   const scenario = SCENARIOS.find((s) => s.name === args.scenario);
   if (!scenario) {

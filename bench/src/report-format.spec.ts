@@ -7,6 +7,7 @@ import {
   formatRatio,
   goalsTable,
   markdownTable,
+  percentile,
   ratio,
 } from './report-format';
 
@@ -26,6 +27,13 @@ describe('report formatting', () => {
     assert.equal(formatRatio(0.8512), '0.85×');
     assert.equal(formatBytes(1536), '1.5 KiB');
     assert.equal(formatBytes(3 * 2 ** 20), '3.0 MiB');
+  });
+
+  it('takes nearest-rank percentiles of a small sample exactly', () => {
+    assert.equal(percentile([30, 10, 20], 50), 20);
+    assert.equal(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 95), 10);
+    assert.equal(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 10), 1);
+    assert.equal(percentile([], 50), undefined);
   });
 
   it('builds a Markdown table with right-aligned figures and escaped pipes', () => {

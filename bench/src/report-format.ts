@@ -7,6 +7,14 @@ export function ratio(a: number | undefined, b: number | undefined): number | un
   return a / b;
 }
 
+/** Nearest-rank percentile of a small sample (exact, unlike a histogram's buckets); undefined when empty. */
+export function percentile(values: number[], pct: number): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.max(1, Math.ceil((pct / 100) * sorted.length));
+  return sorted[Math.min(rank, sorted.length) - 1];
+}
+
 /** Thousands separated integers, 3 significant digits below 100, '—' for missing. */
 export function formatNumber(value: number | undefined): string {
   if (value === undefined || !Number.isFinite(value)) return '—';

@@ -21,7 +21,11 @@ export function machineLine(machine: MachineInfo): string {
   );
 }
 
-export function runMarkdown(run: ScenarioRun, output: ScenarioOutput, svgName: string | undefined): string {
+export function runMarkdown(
+  run: ScenarioRun,
+  output: Pick<ScenarioOutput, 'markdown'>,
+  svgName: string | undefined,
+): string {
   const lines = [
     `# ${run.scenario}${run.quick ? ' (quick)' : ''} — ${run.startedAt}`,
     '',
@@ -43,7 +47,7 @@ export function runMarkdown(run: ScenarioRun, output: ScenarioOutput, svgName: s
 /** Writes <scenario>-<stamp>.json, .md and (with a plot) .svg; returns their paths. */
 export async function writeRunFiles(
   run: ScenarioRun,
-  output: ScenarioOutput,
+  output: Pick<ScenarioOutput, 'markdown' | 'plot'>,
   dir = RESULTS_DIR,
 ): Promise<string[]> {
   await mkdir(dir, { recursive: true });

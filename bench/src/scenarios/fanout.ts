@@ -3,7 +3,7 @@ import { GeneratorClient } from '../generator-client';
 import type { StepResult } from '../generator-protocol';
 import { checkGoal, formatNumber, formatRatio, goalsTable, markdownTable, ratio } from '../report-format';
 import type { RunningTarget, TargetName } from '../targets/bench-target';
-import type { Scenario, ScenarioOptions, ScenarioOutput } from './scenario';
+import type { Scenario, ScenarioOptions, ScenarioOutput, ScenarioRun } from './scenario';
 
 /** One load step as measured on both sides. */
 export interface MeasuredStep extends StepResult {
@@ -46,6 +46,8 @@ interface FanoutParameters {
   halfStepMs: number;
   p99LimitMs: number;
   bodyBytes: number;
+  /** 1: a step that misses the bar is run once more before the ramp ends; 0: it ends at once. */
+  retries: number;
 }
 
 function parameters(options: ScenarioOptions, latencyFocus: boolean): FanoutParameters {
@@ -53,13 +55,14 @@ function parameters(options: ScenarioOptions, latencyFocus: boolean): FanoutPara
   return {
     connections: o.connections ?? 1000,
     rooms: o.rooms ?? 10,
-    startRate: o.startRate ?? (options.quick ? 40 : 20),
+    startRate: o.startRate ?? (options.quick ? 4 : 2),
     growth: o.growth ?? (options.quick || latencyFocus ? 2 : 1.3),
-    maxSteps: o.maxSteps ?? 20,
+    maxSteps: o.maxSteps ?? 30,
     stepMs: o.stepMs ?? (options.quick ? 1500 : 5000),
     halfStepMs: o.halfStepMs ?? (options.quick ? 3000 : latencyFocus ? 30000 : 10000),
     p99LimitMs: o.p99LimitMs ?? 100,
     bodyBytes: o.bodyBytes ?? 64,
+    retries: o.retries ?? 1,
   };
 }
 
@@ -131,6 +134,7 @@ async function runTarget(
     await measureStep(target, generator, p.startRate, 1000, p);
     if (options.profileDir) await target.startProfile();
     let rate = p.startRate;
+    let retried = false;
     for (let i = 0; i < p.maxSteps; i++) {
       const step = await measureStep(target, generator, rate, p.stepMs, p);
       result.steps.push(step);
@@ -139,7 +143,14 @@ async function runTarget(
           `${formatNumber(step.deliveredPerSecond)}/s delivered, p99 ${formatNumber(step.deliver.p99)} ms, ` +
           `server ${step.serverCores.toFixed(2)} cores, generator ${step.generatorCores.toFixed(2)} cores`,
       );
-      if (!step.withinLimit) break;
+      if (!step.withinLimit) {
+        // On a shared machine one step can miss the bar because of someone else's burst: the ramp ends
+        // only when the same rate misses it twice running.
+        if (retried || p.retries === 0) break;
+        retried = true;
+        continue;
+      }
+      retried = false;
       result.saturation = step;
       rate = Math.round(rate * p.growth);
     }
@@ -184,18 +195,38 @@ function stepRows(results: FanoutTargetResult[]): string[][] {
   );
 }
 
+/** When even the first step missed the bar: its offered deliveries/s, an upper bound on saturation. */
+export function saturationBelow(result: FanoutTargetResult | undefined): number | undefined {
+  if (!result || result.saturation || result.error || result.steps.length === 0) return undefined;
+  return result.steps[0]!.offeredDeliveriesPerSecond;
+}
+
+/** Deliveries per server CPU-second over every step of the ramp: the load-independent efficiency figure. */
+export function deliveriesPerCpuSecond(result: FanoutTargetResult | undefined): number | undefined {
+  if (!result || result.steps.length === 0) return undefined;
+  const cpu = result.steps.reduce((sum, s) => sum + s.serverCpuSeconds, 0);
+  const delivered = result.steps.reduce((sum, s) => sum + s.delivered, 0);
+  return cpu > 0 ? delivered / cpu : undefined;
+}
+
 function summaryMarkdown(results: FanoutTargetResult[], p: FanoutParameters): string {
   const byName = new Map(results.map((r) => [r.target, r]));
   const bare = byName.get('bare-socketio');
+  const bareEfficiency = deliveriesPerCpuSecond(bare);
   const rows = results.map((r) => {
     const sat = r.saturation;
     const half = r.halfSaturation;
+    const below = saturationBelow(r);
     return [
       r.target,
-      r.error ? `failed: ${r.error}` : formatNumber(sat?.deliveredPerSecond),
+      r.error
+        ? `failed: ${r.error}`
+        : below !== undefined
+          ? `< ${formatNumber(below)} (first step missed)`
+          : formatNumber(sat?.deliveredPerSecond),
       formatRatio(ratio(sat?.deliveredPerSecond, bare?.saturation?.deliveredPerSecond)),
-      formatNumber(sat?.deliveriesPerServerCpuSecond),
-      formatRatio(ratio(sat?.deliveriesPerServerCpuSecond, bare?.saturation?.deliveriesPerServerCpuSecond)),
+      formatNumber(deliveriesPerCpuSecond(r)),
+      formatRatio(ratio(deliveriesPerCpuSecond(r), bareEfficiency)),
       formatNumber(half?.deliver.p50),
       formatNumber(half?.deliver.p95),
       formatNumber(half?.deliver.p99),
@@ -207,7 +238,7 @@ function summaryMarkdown(results: FanoutTargetResult[], p: FanoutParameters): st
       'target',
       `saturation deliveries/s (p99 ≤ ${p.p99LimitMs} ms)`,
       '÷ bare socket.io',
-      'deliveries per server CPU-s',
+      'deliveries per server CPU-s (all steps)',
       '÷ bare socket.io',
       'p50 ms at half',
       'p95 ms at half',
@@ -237,7 +268,17 @@ function summaryMarkdown(results: FanoutTargetResult[], p: FanoutParameters): st
   const goals = goalsTable([
     checkGoal(
       'Palaver delivered msgs/s ≥ 0.85 × bare Socket.IO (saturation)',
-      ratio(palaver?.saturation?.deliveredPerSecond, bare?.saturation?.deliveredPerSecond),
+      ratio(
+        palaver?.saturation?.deliveredPerSecond ?? saturationBelow(palaver),
+        bare?.saturation?.deliveredPerSecond,
+      ),
+      '>=',
+      0.85,
+      (v) => `${saturationBelow(palaver) !== undefined ? '< ' : ''}${v.toFixed(2)}×`,
+    ),
+    checkGoal(
+      'Palaver deliveries per server CPU-second ≥ 0.85 × bare Socket.IO (same goal, CPU-normalised)',
+      ratio(deliveriesPerCpuSecond(palaver), bareEfficiency),
       '>=',
       0.85,
       (v) => `${v.toFixed(2)}×`,
@@ -327,7 +368,9 @@ async function runFanout(
   const notes = [
     `Each step sends at a fixed aggregate rate for ${p.stepMs / 1000} s over ${p.rooms} rooms of ` +
       `${p.connections / p.rooms} connections; the rate grows ×${p.growth} until p99 > ${p.p99LimitMs} ms ` +
-      'or under 95 % of deliveries arrive.',
+      `or under 95 % of deliveries arrive${p.retries ? ' on two steps running at the same rate' : ''}.`,
+    'Deliveries per server CPU-second (server process tree, /proc utime+stime) is the figure least ' +
+      'disturbed by other load on the machine; saturation and latency depend on the CPU the server gets.',
     'Latency is send→deliver for every receiver (the sender included where the server echoes), on the ' +
       "generator's clock; the generator is one process holding every connection (its CPU is shown).",
   ];
@@ -340,8 +383,18 @@ async function runFanout(
   };
 }
 
+/** Re-renders the tables and plot of a stored fanout/latency run (`npm run bench -- report <json>`). */
+function renderFanout(run: ScenarioRun): { markdown: string; plot: object } {
+  const detail = run.detail as FanoutDetail;
+  return {
+    markdown: summaryMarkdown(detail.targets, run.parameters as unknown as FanoutParameters),
+    plot: fanoutPlot(detail.targets),
+  };
+}
+
 export const fanoutScenario: Scenario = {
   name: 'fanout',
+  render: renderFanout,
   summary:
     '1,000 clients in 10 rooms, rate grows until p99 > 100 ms; saturation throughput and latency at half of it',
   run: (options) => runFanout(options, false),
@@ -349,6 +402,7 @@ export const fanoutScenario: Scenario = {
 
 export const latencyScenario: Scenario = {
   name: 'latency',
+  render: renderFanout,
   summary: 'coarse ramp to find saturation, then a long step at half of it: latency percentiles',
   run: (options) => runFanout(options, true),
 };

@@ -38,4 +38,6 @@ export interface Scenario {
   name: string;
   summary: string;
   run(options: ScenarioOptions): Promise<ScenarioOutput>;
+  /** Tables (and plot) from a stored run, so reports can be redrawn without measuring again. */
+  render?(run: ScenarioRun): { markdown: string; plot?: object };
 }
