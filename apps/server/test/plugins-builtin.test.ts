@@ -1,14 +1,23 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PalaverApiError, PalaverClient, type RoomView } from '@palaver/client';
 import { MongoClient } from 'mongodb';
+import { writePluginsDir } from './support/plugin-fixtures';
 import { registerUser, startTestServer, waitFor, type TestServer, type TestUserClient } from './utils';
 
 /** The repository's plugins/ (built by `tsc -b`): moderation, storage-quota, example-roll. */
 const BUILT_IN_PLUGINS = join(__dirname, '..', '..', '..', '..', 'plugins');
 const UPLOADS = '/api/media/uploads';
+
+/** A third-party plugin listening to moderation's reports (report.created). */
+const REPORT_LISTENER = `module.exports = {
+  id: 'report-listener', version: '1.0.0', apiVersion: '^1.0.0', permissions: ['kv', 'http.routes'],
+  hooks: { 'report.created': async ({ report }, ctx) => { await ctx.kv.set('last', report); } },
+  routes: [{ method: 'GET', path: '/last', role: 'admin', handler: async (_req, ctx) => ({ report: (await ctx.kv.get('last')) ?? null }) }],
+};`;
 
 function tusHeaders(client: PalaverClient): Record<string, string> {
   return { authorization: `Bearer ${client.accessToken}`, 'tus-resumable': '1.0.0' };
@@ -55,6 +64,7 @@ async function upload(server: TestServer, client: PalaverClient, roomId: string,
 
 describe('built-in plugins through the real server', () => {
   let server: TestServer;
+  let pluginsDir: string;
   let mongo: MongoClient;
   let admin: TestUserClient;
   let alice: TestUserClient;
@@ -62,7 +72,11 @@ describe('built-in plugins through the real server', () => {
   let room: RoomView;
 
   before(async () => {
-    server = await startTestServer({ env: { PLUGINS_DIR: BUILT_IN_PLUGINS } });
+    pluginsDir = await writePluginsDir({ 'report-listener': REPORT_LISTENER });
+    for (const name of ['moderation', 'storage-quota']) {
+      await symlink(join(BUILT_IN_PLUGINS, name), join(pluginsDir, name), 'dir');
+    }
+    server = await startTestServer({ env: { PLUGINS_DIR: pluginsDir } });
     mongo = await MongoClient.connect(server.mongoUrl);
     admin = await registerUser(server);
     alice = await registerUser(server);
@@ -74,6 +88,7 @@ describe('built-in plugins through the real server', () => {
   after(async () => {
     await mongo?.close();
     await server?.close();
+    if (pluginsDir) await rm(pluginsDir, { recursive: true, force: true });
   });
 
   const chunksOf = (id: string) =>
@@ -123,10 +138,15 @@ describe('built-in plugins through the real server', () => {
       // The quota's 413 reaches the client unless tus aborts the still-streaming request first (then 400);
       // either way the upload is failed with the quota's reason.
       assert.ok([400, 413].includes(res.status), `status ${res.status}`);
-      const infoRes = await fetch(`${server.url}/api/media/${id}/info`, { headers: tusHeaders(alice) });
-      const info = (await infoRes.json()) as { status: string; failureReason: string };
-      assert.equal(info.status, 'failed');
-      assert.match(info.failureReason, /storage quota of 700000 bytes would be exceeded/);
+      const info = async () =>
+        (await (
+          await fetch(`${server.url}/api/media/${id}/info`, { headers: tusHeaders(alice) })
+        ).json()) as {
+          status: string;
+          failureReason: string;
+        };
+      await waitFor(async () => (await info()).status === 'failed', 5000, 'upload failed');
+      assert.match((await info()).failureReason, /storage quota of 700000 bytes would be exceeded/);
       await waitFor(async () => (await chunksOf(id)) === 0, 5000, 'chunks removed');
       assert.deepEqual(await usage(alice.user!.id), { bytes: 301_000, files: 2 });
     });
@@ -173,7 +193,7 @@ describe('built-in plugins through the real server', () => {
       await setSettings('moderation', {});
     });
 
-    it('takes reports into a queue that moderators resolve by muting, with every step audited', async () => {
+    it('takes reports into a queue (announced to other plugins) that moderators resolve by muting, with every step audited', async () => {
       const bad = await bob.messages.send(room.id, 'something rude');
       const report = await alice.http.request<{ id: string; status: string }>(
         'POST',
@@ -192,6 +212,11 @@ describe('built-in plugins through the real server', () => {
         (err: PalaverApiError) => err.status === 403,
       );
 
+      // Other plugins hear about it through report.created.
+      const lastReport = async () =>
+        (await admin.http.request<{ report: { id: string } | null }>('GET', '/plugins/report-listener/last'))
+          .report;
+      await waitFor(async () => (await lastReport())?.id === report.id, 5000, 'report.created hook');
       const queue = await admin.http.request<{ reports: Array<{ id: string }> }>(
         'GET',
         '/plugins/moderation/reports',
