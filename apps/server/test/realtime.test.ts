@@ -221,6 +221,8 @@ describe('realtime gateway (Socket.IO)', () => {
     assert.equal((await ended).reason, 'logout');
     assert.equal(await disconnected, 'io server disconnect');
     assert.equal(daveOther.socket.connected, true);
+    // Logged out, the client has no token to present or refresh: connect() fails instead of looping.
+    await rejectsWith(dave.socket.connect(), { code: 'unauthorized' });
     // A changed password ends every session, so the other device is disconnected too.
     const otherGone = new Promise<string>((resolve) => daveOther.socket.io.once('disconnect', resolve));
     await daveOther.changePassword(dave.password, `${dave.password}-new`);
