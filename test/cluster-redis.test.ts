@@ -138,6 +138,20 @@ describe('cluster pieces over a real redis-server', () => {
       assert.deepEqual(await storeA.statusOf(['u1']), { u1: 'away' });
     });
 
+    it("a node's next heartbeat writes its connections back after Redis lost everything", async () => {
+      const store = new RedisPresenceStore(presenceConnection.client);
+      await store.setOnline('u1', 's1', 'steady');
+      await store.setOnline('u2', 's2', 'steady');
+      await store.setAway('s2');
+      await store.setOnline('u3', 's3', 'steady');
+      await store.setOffline('s3');
+      await presenceConnection.client.flushall();
+      assert.deepEqual(await store.statusOf(['u1', 'u2']), { u1: 'offline', u2: 'offline' });
+      await store.heartbeat('steady');
+      assert.deepEqual(await store.statusOf(['u1', 'u2', 'u3']), { u1: 'online', u2: 'away', u3: 'offline' });
+      assert.deepEqual(await store.onlineUsers(), ['u1', 'u2']);
+    });
+
     it('a heartbeat removes what a crashed node left behind', async () => {
       const store = new RedisPresenceStore(presenceConnection.client, { nodeTtlMs: 200 });
       await store.setOnline('u1', 's1', 'crashed');

@@ -1,5 +1,6 @@
 import { AuthResult, UserView, UsersApi } from './accounts';
 import { HttpTransport, HttpTransportOptions, TokenSet } from './http';
+import { PluginsApi } from './plugins';
 import { MessagesApi, RoomsApi } from './rooms';
 import { SocketConnection, SocketConnectionOptions } from './socket';
 
@@ -15,6 +16,8 @@ export class PalaverClient {
   readonly users: UsersApi;
   readonly rooms: RoomsApi;
   readonly messages: MessagesApi;
+  /** Plugin administration (admins) and plugins' own routes. */
+  readonly plugins: PluginsApi;
   /** The Socket.IO connection (not opened until `socket.connect()`). */
   readonly socket: SocketConnection;
   /** The account after register/login/refresh/me; null when logged out. */
@@ -26,6 +29,7 @@ export class PalaverClient {
     this.users = new UsersApi(this.http);
     this.rooms = new RoomsApi(this.http);
     this.messages = new MessagesApi(this.http);
+    this.plugins = new PluginsApi(this.http);
     this.socket = new SocketConnection(this.http, opts.socket);
   }
 

@@ -1,5 +1,6 @@
 export * from './http';
 export * from './accounts';
+export * from './plugins';
 export * from './client';
 export * from './protocol';
 export * from './rooms';

@@ -40,9 +40,16 @@ function parseRecord(raw: string | null): ConnectionRecord | undefined {
  * are a sorted set per room scored by expiry time (node clocks, so skew between nodes shortens or
  * lengthens an indicator by that skew).
  *
+ * Each node also keeps the connections it registered in memory. When a heartbeat finds the node's
+ * `alive` key gone (Redis restarted empty, or an outage longer than the TTL), it writes them back, so
+ * presence heals within one heartbeat interval without waiting for clients to reconnect.
+ *
  * Errors from Redis (down, timeout) propagate: the presence service decides what a failed update means.
  */
 export class RedisPresenceStore extends PresenceStore {
+  /** socketId -> record, for the connections registered through this instance (this node's). */
+  private readonly local = new Map<string, ConnectionRecord>();
+
   constructor(
     private readonly redis: Redis,
     private readonly timings: PresenceTimings = DEFAULT_PRESENCE_TIMINGS,
@@ -61,10 +68,13 @@ export class RedisPresenceStore extends PresenceStore {
       .sadd(nodeSockets(nodeId), socketId)
       .sadd(NODES, nodeId)
       .set(nodeAlive(nodeId), '1', 'PX', this.timings.nodeTtlMs);
+    this.local.set(socketId, record);
     await tx.exec();
   }
 
   async setAway(socketId: string): Promise<void> {
+    const mine = this.local.get(socketId);
+    if (mine) mine.state = 'away';
     const record = parseRecord(await this.redis.hget(CONNECTIONS, socketId));
     if (!record) return;
     // HSETXX does not exist; a connection closed meanwhile could be re-added, so only write if present.
@@ -78,7 +88,9 @@ export class RedisPresenceStore extends PresenceStore {
   }
 
   async setOffline(socketId: string): Promise<string | undefined> {
-    const record = parseRecord(await this.redis.hget(CONNECTIONS, socketId));
+    const mine = this.local.get(socketId);
+    this.local.delete(socketId);
+    const record = parseRecord(await this.redis.hget(CONNECTIONS, socketId)) ?? mine;
     if (!record) return undefined;
     await this.redis
       .multi()
@@ -90,11 +102,13 @@ export class RedisPresenceStore extends PresenceStore {
   }
 
   async heartbeat(nodeId: string): Promise<void> {
-    await this.redis.set(nodeAlive(nodeId), '1', 'PX', this.timings.nodeTtlMs);
+    const previous = await this.redis.set(nodeAlive(nodeId), '1', 'PX', this.timings.nodeTtlMs, 'GET');
+    if (previous === null) await this.restoreLocal(nodeId);
     await this.reapDeadNodes();
   }
 
   async removeNode(nodeId: string): Promise<string[]> {
+    for (const [socketId, record] of this.local) if (record.nodeId === nodeId) this.local.delete(socketId);
     const socketIds = await this.redis.smembers(nodeSockets(nodeId));
     const records = socketIds.length > 0 ? await this.redis.hmget(CONNECTIONS, ...socketIds) : [];
     const users = new Set<string>();
@@ -178,6 +192,20 @@ export class RedisPresenceStore extends PresenceStore {
     if (nodeIds.length === 0) return new Set();
     const flags = await this.redis.mget(...nodeIds.map(nodeAlive));
     return new Set(nodeIds.filter((_, i) => flags[i] !== null));
+  }
+
+  /** Writes this node's connections back after Redis lost them. */
+  private async restoreLocal(nodeId: string): Promise<void> {
+    const mine = [...this.local].filter(([, record]) => record.nodeId === nodeId);
+    if (mine.length === 0) return;
+    const tx = this.redis.multi();
+    for (const [socketId, record] of mine) {
+      tx.hset(CONNECTIONS, socketId, JSON.stringify(record))
+        .sadd(userSockets(record.userId), socketId)
+        .sadd(nodeSockets(nodeId), socketId);
+    }
+    tx.sadd(NODES, nodeId);
+    await tx.exec();
   }
 
   /** Removes what crashed nodes left behind (their alive key expired); cheap: nodes are few. */
