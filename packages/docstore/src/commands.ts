@@ -6,7 +6,7 @@
 import os from 'node:os';
 import { BSON, type Document, Long, ObjectId } from 'bson';
 import { Aggregator } from 'mingo/aggregator';
-import { type SortSpec, compareBson, parseSortSpec, valuesAtPath } from './bson-order';
+import { type SortSpec, compareBson, makeDocComparator, parseSortSpec, valuesAtPath } from './bson-order';
 import { MINGO_OPTIONS } from './bson-operators';
 import { CursorRegistry, type ResultItem, cursorReply, toBigInt } from './cursors';
 import { CommandError, badValue, notImplemented } from './errors';
@@ -117,6 +117,7 @@ async function replaceCollectionContents(
   coll: string,
   items: Iterator<ResultItem>,
 ): Promise<void> {
+  rejectView(s, db, coll);
   const docs: Document[] = [];
   for (let r = items.next(); !r.done; r = items.next()) {
     docs.push(withIdFirst(Buffer.isBuffer(r.value) ? BSON.deserialize(r.value) : (r.value as Document)));
@@ -141,6 +142,49 @@ async function replaceCollectionContents(
     for (const { id: _id, multikey: _multikey, ...spec } of indexes) s.storage.addIndex(meta, spec);
     for (const doc of docs) s.storage.insertDoc(meta, doc, Buffer.from(BSON.serialize(doc)));
   });
+}
+
+const MAX_VIEW_DEPTH = 20;
+
+function isView(meta: CollectionMeta | undefined): boolean {
+  return typeof meta?.options.viewOn === 'string';
+}
+
+/** Writes, index builds and the like are refused on a view, as MongoDB does. */
+function rejectView(s: ServerState, db: string, name: string): void {
+  if (isView(s.storage.collection(db, name))) {
+    throw new CommandError(
+      'CommandNotSupportedOnView',
+      `Namespace ${db}.${name} is a view, not a collection`,
+    );
+  }
+}
+
+/**
+ * A view's documents: its source collection's documents through the view's pipeline (views on views resolve
+ * to their base collection), followed by `stages`. Views are computed on every read, as in MongoDB.
+ */
+function viewDocuments(s: ServerState, db: string, view: CollectionMeta, stages: Document[]): Document[] {
+  let pipeline = [...(view.options.pipeline as Document[]), ...stages];
+  let source = s.storage.collection(db, view.options.viewOn as string);
+  for (let depth = 1; source && isView(source); depth++) {
+    if (depth >= MAX_VIEW_DEPTH) {
+      throw new CommandError(
+        'ViewDepthLimitExceeded',
+        `View depth too deep or view cycle detected (${depth})`,
+      );
+    }
+    pipeline = [...(source.options.pipeline as Document[]), ...pipeline];
+    source = s.storage.collection(db, source.options.viewOn as string);
+  }
+  const input: Document[] = [];
+  for (const stored of matchDocs(s, source, { filter: {}, sort: [], skip: 0, limit: 0 }))
+    input.push(stored.doc);
+  try {
+    return new Aggregator(pipeline, MINGO_OPTIONS).run(input) as Document[];
+  } catch (err) {
+    throw badValue((err as Error).message);
+  }
 }
 
 function collectionName(body: Document, name: string): string {
@@ -228,11 +272,31 @@ function* matchDocs(
     }
     return;
   }
+  if (Number.isFinite(left)) {
+    // Top-k: with a limit only skip + limit documents are kept, however many match.
+    const k = skip + left;
+    const cmp = makeDocComparator(opts.sort);
+    const top: StoredDoc[] = [];
+    for (const stored of executePlan(state.storage, meta, p)) {
+      if (test && !test(stored.doc)) continue;
+      if (top.length === k && cmp(stored.doc, top[k - 1].doc) >= 0) continue;
+      let lo = 0;
+      let hi = top.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (cmp(top[mid].doc, stored.doc) <= 0) lo = mid + 1;
+        else hi = mid;
+      }
+      top.splice(lo, 0, stored);
+      if (top.length > k) top.pop();
+    }
+    for (let i = skip; i < top.length; i++) yield top[i];
+    return;
+  }
   const all: StoredDoc[] = [];
   for (const stored of executePlan(state.storage, meta, p)) if (!test || test(stored.doc)) all.push(stored);
   sortDocs(all, opts.sort);
-  const end = Number.isFinite(left) ? skip + left : all.length;
-  for (let i = skip; i < Math.min(end, all.length); i++) yield all[i];
+  for (let i = skip; i < all.length; i++) yield all[i];
 }
 
 function* projected(
@@ -392,13 +456,17 @@ const handlers: Record<string, Handler> = {
     const test = compileFilter(filter);
     const infos = s.storage
       .collections(db)
-      .map((c) => ({
-        name: c.name,
-        type: 'collection',
-        options: c.options,
-        info: { readOnly: false },
-        idIndex: { v: 2, key: { _id: 1 }, name: '_id_' },
-      }))
+      .map((c) =>
+        isView(c)
+          ? { name: c.name, type: 'view', options: c.options, info: { readOnly: true } }
+          : {
+              name: c.name,
+              type: 'collection',
+              options: c.options,
+              info: { readOnly: false },
+              idIndex: { v: 2, key: { _id: 1 }, name: '_id_' },
+            },
+      )
       .filter((c) => test(c))
       .map((c) => (body.nameOnly ? { name: c.name, type: c.type } : c));
     const cursorOpts = asDoc(body.cursor, 'cursor') ?? {};
@@ -421,14 +489,25 @@ const handlers: Record<string, Handler> = {
       'storageEngine',
       'indexOptionDefaults',
       'writeConcern',
+      'viewOn',
+      'pipeline',
     ]);
     if (body.validator && Object.keys(body.validator as Document).length > 0)
       throw notImplemented('collection validators');
+    let options: Document = {};
+    if (body.viewOn !== undefined || body.pipeline !== undefined) {
+      if (typeof body.viewOn !== 'string' || !body.viewOn)
+        throw badValue("'viewOn' must be a collection name");
+      const pipeline = body.pipeline ?? [];
+      if (!Array.isArray(pipeline)) throw new CommandError('TypeMismatch', "'pipeline' must be an array");
+      new Aggregator(pipeline as Document[], MINGO_OPTIONS); // rejects unknown stages now, not on first read
+      options = { viewOn: body.viewOn, pipeline };
+    }
     await s.storage.write(() => {
       if (s.storage.collection(db, name)) {
         throw new CommandError('NamespaceExists', `Collection ${db}.${name} already exists.`);
       }
-      s.storage.ensureCollection(db, name, {});
+      s.storage.ensureCollection(db, name, options);
     });
     return { ok: 1 };
   },
@@ -466,6 +545,9 @@ const handlers: Record<string, Handler> = {
     };
     const [fromDb, fromName] = split(from);
     const [toDb, toName] = split(to);
+    if (fromDb === toDb && fromName === toName) {
+      throw new CommandError('IllegalOperation', "Can't rename a collection to itself");
+    }
     checkDbName(toDb);
     await s.storage.write(() => {
       const meta = s.storage.collection(fromDb, fromName);
@@ -483,6 +565,7 @@ const handlers: Record<string, Handler> = {
   insert: async (s, input) => {
     const { body, db } = input;
     const name = collectionName(body, 'insert');
+    rejectView(s, db, name);
     rejectUnknownOptions(body, ['ordered', 'documents']);
     const docs: RawDocument[] = input.sequences.get('documents') ?? bodyDocuments(input);
     if (docs.length === 0)
@@ -521,6 +604,7 @@ const handlers: Record<string, Handler> = {
   update: async (s, input) => {
     const { body, db } = input;
     const name = collectionName(body, 'update');
+    rejectView(s, db, name);
     rejectUnknownOptions(body, ['ordered', 'updates']);
     const statements =
       input.sequences.get('updates')?.map((d) => d.doc) ?? (body.updates as Document[] | undefined) ?? [];
@@ -558,6 +642,7 @@ const handlers: Record<string, Handler> = {
   delete: async (s, input) => {
     const { body, db } = input;
     const name = collectionName(body, 'delete');
+    rejectView(s, db, name);
     rejectUnknownOptions(body, ['ordered', 'deletes']);
     const statements =
       input.sequences.get('deletes')?.map((d) => d.doc) ?? (body.deletes as Document[] | undefined) ?? [];
@@ -624,6 +709,23 @@ const handlers: Record<string, Handler> = {
     if (skip < 0) throw badValue('skip must be non-negative');
     const project = compileProjection(body.projection);
     const batchSize = batchSizeOf(body);
+    if (meta && isView(meta)) {
+      const projection = asDoc(body.projection, 'projection');
+      const docs = viewDocuments(s, db, meta, [
+        { $match: filter },
+        ...(sort.length ? [{ $sort: body.sort as Document }] : []),
+        ...(skip ? [{ $skip: skip }] : []),
+        ...(limitRaw ? [{ $limit: limitRaw }] : []),
+        ...(projection && Object.keys(projection).length ? [{ $project: projection }] : []),
+      ]);
+      return firstBatchReply(
+        s,
+        `${db}.${name}`,
+        docs[Symbol.iterator](),
+        limitRaw > 0 && limitRaw < batchSize ? limitRaw : batchSize,
+        body.singleBatch === true,
+      );
+    }
     const source = projected(
       matchDocs(s, meta, {
         filter,
@@ -677,6 +779,14 @@ const handlers: Record<string, Handler> = {
     const filter = asDoc(body.query, 'query') ?? {};
     const limit = Math.abs(asInt(body.limit, 'limit', 0));
     const skip = asInt(body.skip, 'skip', 0);
+    if (meta && isView(meta)) {
+      const docs = viewDocuments(s, db, meta, [
+        { $match: filter },
+        ...(skip > 0 ? [{ $skip: skip }] : []),
+        ...(limit > 0 ? [{ $limit: limit }] : []),
+      ]);
+      return { n: docs.length, ok: 1 };
+    }
     let n = 0;
     for (const _ of matchDocs(s, meta, {
       filter,
@@ -694,6 +804,7 @@ const handlers: Record<string, Handler> = {
     rejectUnknownOptions(body, ['key', 'query', 'collation', 'hint']);
     if (typeof body.key !== 'string') throw new CommandError('TypeMismatch', "'key' must be a string");
     const meta = s.storage.collection(db, name);
+    if (isView(meta)) throw notImplemented('distinct on a view');
     const filter = asDoc(body.query, 'query') ?? {};
     const seen = new Set<string>();
     const values: unknown[] = [];
@@ -713,6 +824,7 @@ const handlers: Record<string, Handler> = {
 
   findandmodify: async (s, { body, db }) => {
     const name = collectionName(body, 'findAndModify');
+    rejectView(s, db, name);
     rejectUnknownOptions(body, [
       'query',
       'sort',
@@ -805,6 +917,21 @@ const handlers: Record<string, Handler> = {
     }
     s.opcounters.command++;
     const meta = s.storage.collection(db, name);
+    if (meta && isView(meta)) {
+      if (body.explain) throw notImplemented('explain of an aggregation on a view');
+      let items: Iterator<ResultItem> = viewDocuments(s, db, meta, pipeline as Document[])[Symbol.iterator]();
+      if (outTarget) {
+        await replaceCollectionContents(s, outTarget.db, outTarget.coll, items);
+        items = [][Symbol.iterator]();
+      }
+      return firstBatchReply(
+        s,
+        `${db}.${name}`,
+        items,
+        batchSizeOf(cursorOpts ?? {}, 'batchSize', 101),
+        false,
+      );
+    }
     const stages = [...(pipeline as Document[])];
     // Push a leading $match (and a following $sort/$limit) down to the planner so indexes are used.
     let filter: Document = {};
@@ -856,6 +983,7 @@ const handlers: Record<string, Handler> = {
 
   createindexes: async (s, { body, db }) => {
     const name = collectionName(body, 'createIndexes');
+    rejectView(s, db, name);
     rejectUnknownOptions(body, ['indexes', 'commitQuorum']);
     const specs = body.indexes;
     if (!Array.isArray(specs) || specs.length === 0) throw badValue("'indexes' must be a non-empty array");

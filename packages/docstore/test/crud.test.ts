@@ -38,6 +38,14 @@ describe('CRUD through the official driver', () => {
       seen.map((d) => d._id),
       Array.from({ length: 1234 }, (_, i) => 1233 - i),
     );
+    const expected = Array.from({ length: 1234 }, (_, i) => ({ _id: i, g: i % 7 }))
+      .sort((a, b) => a.g - b.g || b._id - a._id)
+      .slice(10, 35);
+    assert.deepEqual(
+      await col.find({}).sort({ g: 1, _id: -1 }).skip(10).limit(25).toArray(),
+      expected,
+      'an in-memory sort with skip and limit keeps exactly the right window',
+    );
     const filtered = await col.find({ g: 3 }, { batchSize: 7 }).skip(5).limit(50).toArray();
     assert.equal(filtered.length, 50);
     assert.ok(filtered.every((d) => d.g === 3));
