@@ -16,6 +16,8 @@ export const ErrorCodes = {
   IndexOptionsConflict: 85,
   IndexKeySpecsConflict: 86,
   NotImplemented: 115,
+  CommandNotSupportedOnView: 166,
+  ViewDepthLimitExceeded: 274,
   OperationNotSupportedInTransaction: 263,
   ConflictingUpdateOperators: 40,
   ImmutableField: 66,
