@@ -258,7 +258,16 @@ describe('accounts and auth over HTTP (open registration)', () => {
     await rejectsWith(staff.users.ban(member.user.id), { status: 403, code: 'forbidden' });
 
     await founder.users.setRole(staff.user.id, 'moderator');
+    await member.socket.connect();
+    const disconnected = new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('socket not disconnected within 5 s')), 5000);
+      member.socket.io.once('disconnect', (reason) => {
+        clearTimeout(timer);
+        resolve(reason);
+      });
+    });
     const banned = await staff.users.ban(member.user.id, 'spam');
+    assert.equal(await disconnected, 'io server disconnect', "the banned member's live socket is closed");
     assert.equal(banned.banned, true);
     assert.ok(revoked.some((n) => n.userId === member.user.id && n.reason === 'banned'));
     await rejectsWith(member.me(), { status: 401, code: 'unauthorized' });
