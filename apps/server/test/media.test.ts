@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
+import { RejectedError } from '../src/common/domain-error';
 import { MEDIA_CHUNK_SIZE } from '../src/media/media.entity';
+import { UploadPolicy } from '../src/media/upload-policy';
 import { getMedia, RawTus, sha256, tusUpload } from './media-helpers';
 import { nextEvent } from './realtime-helpers';
 import { registerUser, startTestServer, TestServer, TestUserClient, waitFor } from './utils';
@@ -27,6 +29,7 @@ describe('media uploads and reads through the real server', () => {
     ]);
     room = await alice.rooms.create({ name: 'media', kind: 'private' });
     await alice.rooms.invite(room.id, bob.user!.id);
+    await bob.socket.connect();
   });
 
   after(async () => {
@@ -53,7 +56,6 @@ describe('media uploads and reads through the real server', () => {
   }
 
   it('announces the upload in the room with its attachment, then its completion', async () => {
-    await bob.socket.connect();
     const announced = nextEvent(bob, 'message.created', (m) => Boolean(m.attachments?.length));
     const completed = nextEvent(bob, 'media.completed');
     const data = randomBytes(1000);
@@ -199,6 +201,32 @@ describe('media uploads and reads through the real server', () => {
   it('refuses an Upload-Length above UPLOAD_MAX_BYTES before anything is stored', async () => {
     const res = await new RawTus(server.url, alice).create(meta('huge.bin'), 1024 * 1024 * 1024 + 1);
     assert.equal(res.status, 413);
+  });
+
+  it('a policy that aborts mid-stream fails the PATCH with its reason and leaves no chunks', async () => {
+    const policy = server.app.get(UploadPolicy, { strict: false });
+    const original = policy.onChunk.bind(policy);
+    policy.onChunk = async (ctx) => {
+      if (ctx.receivedBytes > 2 * MEDIA_CHUNK_SIZE) throw new RejectedError('storage quota exceeded');
+    };
+    try {
+      const tus = new RawTus(server.url, alice);
+      const id = await tus.start(meta('quota.bin'), 4 * MEDIA_CHUNK_SIZE);
+      const failed = nextEvent(bob, 'media.failed', (e) => e.mediaId === id);
+      const res = await tus.patch(id, 0, randomBytes(4 * MEDIA_CHUNK_SIZE));
+      assert.equal(res.status, 422);
+      assert.deepEqual(await res.json(), { error: { code: 'rejected', message: 'storage quota exceeded' } });
+      const event = await failed;
+      assert.deepEqual([event.reason, event.message], ['rejected', 'storage quota exceeded']);
+      assert.equal(await countChunks(server.mongoUrl, id), 0);
+      const head = await fetch(`${server.url}/api/media/uploads/${id}`, {
+        method: 'HEAD',
+        headers: { authorization: `Bearer ${alice.accessToken}`, 'tus-resumable': '1.0.0' },
+      });
+      assert.equal(head.status, 410);
+    } finally {
+      policy.onChunk = original;
+    }
   });
 
   it('terminating an upload (tus DELETE) removes its chunks and the room learns it was aborted', async () => {

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import type { Upload } from '@tus/server' with { 'resolution-mode': 'import' };
 import type { AuthUser } from '../auth/auth-user';
+import { DomainError } from '../common/domain-error';
 import { MediaService } from './media.service';
 
 type UploadClass = new (init: ConstructorParameters<typeof Upload>[0]) => Upload;
@@ -9,7 +10,8 @@ type UploadClass = new (init: ConstructorParameters<typeof Upload>[0]) => Upload
 /**
  * The tus DataStore (duck-typed: @tus/server is ESM-only and this package is CommonJS) backed by
  * GridFS through MediaService: creation opens a growing file, PATCH bodies stream into chunks, HEAD
- * reports the committed bytes, DELETE terminates. The caller's AuthUser comes from the request scope.
+ * reports the committed bytes, DELETE terminates. The caller's AuthUser comes from the request scope, which also keeps
+ * the domain error a write failed with (see MediaUploadServer).
  */
 export class GridFsTusStore extends EventEmitter {
   readonly extensions = ['creation', 'creation-with-upload', 'termination'];
@@ -17,9 +19,13 @@ export class GridFsTusStore extends EventEmitter {
   constructor(
     private readonly media: MediaService,
     private readonly uploadClass: UploadClass,
-    private readonly currentUser: () => AuthUser,
+    private readonly currentScope: () => { user: AuthUser; failure?: DomainError },
   ) {
     super();
+  }
+
+  private currentUser(): AuthUser {
+    return this.currentScope().user;
   }
 
   hasExtension(extension: string): boolean {
@@ -40,7 +46,17 @@ export class GridFsTusStore extends EventEmitter {
   }
 
   async write(stream: Readable, id: string, offset: number): Promise<number> {
-    return this.media.appendBytes(this.currentUser(), id, offset, stream);
+    const scope = this.currentScope();
+    // Without `return`, leaving the loop early (a policy abort) does not destroy tus's body stream, so
+    // tus's pipeline fails with our error rather than with the stream teardown; it cleans up after.
+    const pieces = stream[Symbol.asyncIterator]();
+    const body: AsyncIterable<Buffer> = { [Symbol.asyncIterator]: () => ({ next: () => pieces.next() }) };
+    try {
+      return await this.media.appendBytes(scope.user, id, offset, body);
+    } catch (err) {
+      if (err instanceof DomainError) scope.failure = err;
+      throw err;
+    }
   }
 
   async getUpload(id: string): Promise<Upload> {

@@ -10,6 +10,12 @@ import { MediaService } from './media.service';
 
 export const UPLOADS_PATH = '/api/media/uploads';
 
+/** Per request: who is uploading, and the domain error the store failed with, if any. */
+export interface UploadRequestScope {
+  user: AuthUser;
+  failure?: DomainError;
+}
+
 /**
  * The tus server (core + creation + termination) for /api/media/uploads, over our GridFS data store.
  * Requests reach it through MediaUploadController, after AuthGuard; the AuthUser travels to the store
@@ -17,7 +23,7 @@ export const UPLOADS_PATH = '/api/media/uploads';
  */
 @Injectable()
 export class MediaUploadServer implements OnModuleInit {
-  private readonly requestUser = new AsyncLocalStorage<AuthUser>();
+  private readonly requestScope = new AsyncLocalStorage<UploadRequestScope>();
   private server?: Server;
 
   constructor(
@@ -29,9 +35,9 @@ export class MediaUploadServer implements OnModuleInit {
     // ESM-only package, loaded from CommonJS.
     const tus = await import('@tus/server');
     const store = new GridFsTusStore(this.media, tus.Upload, () => {
-      const user = this.requestUser.getStore();
-      if (!user) throw new UnauthorizedError();
-      return user;
+      const scope = this.requestScope.getStore();
+      if (!scope) throw new UnauthorizedError();
+      return scope;
     });
     this.server = new tus.Server({
       path: UPLOADS_PATH,
@@ -42,7 +48,10 @@ export class MediaUploadServer implements OnModuleInit {
       respectForwardedHeaders: false,
       // CORS is the app's (enableCors with CORS_ORIGINS); tus would otherwise answer `*` itself.
       allowedOrigins: () => false,
-      onResponseError: (_req, err) => {
+      onResponseError: (_req, caught) => {
+        // When the store fails mid-body, tus reports the torn-down body stream ("aborted") instead of
+        // the store's error; the scope kept the real one.
+        const err = this.requestScope.getStore()?.failure ?? caught;
         if (err instanceof DomainError) {
           return { status_code: HTTP_STATUS_FOR[err.code], body: JSON.stringify(err.toBody()) };
         }
@@ -56,6 +65,6 @@ export class MediaUploadServer implements OnModuleInit {
   async handle(user: AuthUser, req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!this.server) throw new Error('upload server is not initialised');
     const server = this.server;
-    await this.requestUser.run(user, () => server.handle(req, res));
+    await this.requestScope.run({ user }, () => server.handle(req, res));
   }
 }
