@@ -278,6 +278,8 @@ describe('MessagesService', () => {
       [5, 4],
     );
     assert.equal(first.nextBefore, 4);
+    const exact = await service.history(bob, { roomId: ROOM, before: 4, limit: 3 });
+    assert.equal(exact.nextBefore, null, 'a page that ends exactly at the oldest message says so');
     const rest = await service.history(bob, { roomId: ROOM, before: 4, limit: 10 });
     assert.deepEqual(
       rest.messages.map((m) => m.seq),

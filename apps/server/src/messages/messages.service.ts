@@ -176,7 +176,10 @@ export class MessagesService implements OnModuleInit, OnModuleDestroy {
       message.authorId === user.id ? 'room.post' : 'room.moderate',
     );
     if (message.deletedAt) return toMessageView(message);
-    await this.hooks.gate('message.beforeDelete', { user: toPluginUser(user), message: toPluginMessage(message) });
+    await this.hooks.gate('message.beforeDelete', {
+      user: toPluginUser(user),
+      message: toPluginMessage(message),
+    });
     const changeSeq = await this.rooms.nextSeq(room.id);
     if (changeSeq === null) throw new NotFoundError('room', 'roomId');
     const result = await this.messages.applyChange(message.id, changeSeq, {
@@ -194,11 +197,13 @@ export class MessagesService implements OnModuleInit, OnModuleDestroy {
   async history(user: AuthUser, input: HistoryInput): Promise<MessageHistoryPage> {
     const room = await this.access.require(user, input.roomId, 'room.read');
     const limit = Math.min(Math.max(input.limit ?? HISTORY_PAGE_DEFAULT, 1), HISTORY_PAGE_MAX);
-    const rows = await this.messages.page(room.id, input.before, limit);
-    const last = rows[rows.length - 1];
+    // One row more than asked says whether an older page exists, so the last page says so itself.
+    const rows = await this.messages.page(room.id, input.before, limit + 1);
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
     return {
-      messages: rows.map(toMessageView),
-      nextBefore: rows.length === limit && last && last.seq > 1 ? last.seq : null,
+      messages: page.map(toMessageView),
+      nextBefore: rows.length > limit && last ? last.seq : null,
     };
   }
 
