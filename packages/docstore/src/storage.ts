@@ -81,6 +81,7 @@ export class Storage {
   private nextId = 1;
 
   private syncTimer: NodeJS.Timeout | undefined;
+  private readonly sizes = new Map<number, { count: number; size: number }>();
   private pendingWrites: Array<{
     fn: () => unknown;
     resolve: (v: unknown) => void;
@@ -226,6 +227,7 @@ export class Storage {
   }
 
   dropCollection(meta: CollectionMeta): void {
+    this.sizes.delete(meta.id);
     const prefix = u32(meta.id);
     for (const key of this.docsDb.getKeys({ start: prefix, end: prefixEnd(prefix) }))
       this.docsDb.removeSync(key);
@@ -449,6 +451,7 @@ export class Storage {
       }
     }
     this.docsDb.putSync(key, raw);
+    this.adjustSize(meta, 1, raw.length);
     for (const { ix, keys } of entries)
       for (const k of keys) this.indexDb.putSync(this.indexEntryKey(ix, k, idKey), idKey);
   }
@@ -479,6 +482,7 @@ export class Storage {
     for (const s of oldKeys) if (!kept.has(s)) this.indexDb.removeSync(Buffer.from(s, 'latin1'));
     for (const full of added) this.indexDb.putSync(full, idKey);
     this.docsDb.putSync(this.docKey(meta, idKey), raw);
+    this.adjustSize(meta, 0, raw.length - old.raw.length);
   }
 
   removeDoc(meta: CollectionMeta, stored: StoredDoc): void {
@@ -486,10 +490,17 @@ export class Storage {
       for (const k of keys) this.indexDb.removeSync(this.indexEntryKey(ix, k, stored.idKey));
     }
     this.docsDb.removeSync(this.docKey(meta, stored.idKey));
+    this.adjustSize(meta, -1, -stored.raw.length);
   }
 
   /** Document count and total BSON bytes of a collection. */
+  /**
+   * Document count and total BSON bytes of a collection. The first call scans the collection; after that
+   * every write keeps the figures current in memory (collStats/dbStats are polled by the admin console).
+   */
   stats(meta: CollectionMeta): { count: number; size: number } {
+    const known = this.sizes.get(meta.id);
+    if (known) return { ...known };
     let count = 0;
     let size = 0;
     const prefix = this.docsPrefix(meta);
@@ -497,7 +508,15 @@ export class Storage {
       count++;
       size += value.length;
     }
+    this.sizes.set(meta.id, { count, size });
     return { count, size };
+  }
+
+  private adjustSize(meta: CollectionMeta, count: number, bytes: number): void {
+    const known = this.sizes.get(meta.id);
+    if (!known) return;
+    known.count += count;
+    known.size += bytes;
   }
 
   indexEntryCount(ix: IndexSpec): number {

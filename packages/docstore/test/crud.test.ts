@@ -346,6 +346,16 @@ describe('CRUD through the official driver', () => {
     const stats = await db.command({ collStats: 'cat' });
     assert.equal(stats.count, 1);
     assert.ok(stats.size > 0 && stats.totalIndexSize >= 0 && stats.nindexes === 1);
+    await col.insertMany([{ a: 2 }, { a: 3, pad: 'x'.repeat(100) }]);
+    await col.deleteOne({ a: 2 });
+    await col.updateOne({ a: 1 }, { $set: { pad: 'y'.repeat(50) } });
+    const later = await db.command({ collStats: 'cat' });
+    assert.equal(later.count, 2, 'collStats follows inserts and deletes');
+    const docs = await col.find({}, { raw: true }).toArray();
+    assert.equal(
+      later.size,
+      docs.reduce((n, d) => n + (d as unknown as Buffer).length, 0),
+    );
     const dbStats = await db.stats();
     assert.ok(dbStats.dataSize > 0 && dbStats.collections >= 1);
     const status = await db.admin().serverStatus();
@@ -353,7 +363,7 @@ describe('CRUD through the official driver', () => {
     const conn = await db.command({ connectionStatus: 1 });
     assert.deepEqual(conn.authInfo.authenticatedUsers, []);
     await col.rename('cat2');
-    assert.equal(await db.collection('cat2').countDocuments(), 1);
+    assert.equal(await db.collection('cat2').countDocuments(), 2);
     await db.createCollection('other');
     await assert.rejects(db.createCollection('other'), { code: 48, codeName: 'NamespaceExists' });
     const tmp = ds.client.db('to_drop');
