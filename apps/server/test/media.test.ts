@@ -229,6 +229,29 @@ describe('media uploads and reads through the real server', () => {
     }
   });
 
+  it('deleting the attachment message stops serving the file and schedules its chunks for removal', async () => {
+    const announced = nextEvent(bob, 'message.created', (m) => m.attachments?.[0]?.name === 'doomed.bin');
+    const id = idOf(await tusUpload(server.url, alice, randomBytes(5000), meta('doomed.bin')));
+    const message = await announced;
+    assert.equal((await getMedia(server.url, bob, `/api/media/${id}`)).status, 200);
+    await alice.messages.delete(message.id);
+    await waitFor(
+      async () => (await getMedia(server.url, bob, `/api/media/${id}`)).status === 404,
+      5000,
+      'the file to stop being served',
+    );
+    const client = await MongoClient.connect(server.mongoUrl);
+    try {
+      const record = await client
+        .db('palaver')
+        .collection('media')
+        .findOne({ _id: id as never });
+      assert.ok(record?.deleteAfter instanceof Date && record.deleteAfter.getTime() > Date.now());
+    } finally {
+      await client.close();
+    }
+  });
+
   it('terminating an upload (tus DELETE) removes its chunks and the room learns it was aborted', async () => {
     const tus = new RawTus(server.url, alice);
     const id = await tus.start(meta('cancel.bin'), 3 * MEDIA_CHUNK_SIZE);
