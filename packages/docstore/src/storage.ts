@@ -255,18 +255,20 @@ export class Storage {
   addIndex(meta: CollectionMeta, spec: Omit<IndexSpec, 'id' | 'multikey'>): IndexSpec {
     const ix: IndexSpec = { ...spec, id: this.allocateId(), multikey: false };
     const built: Array<[Buffer, Buffer]> = [];
+    const builtUnique = new Map<string, Buffer>();
     for (const stored of this.scanRange(this.docsPrefix(meta), prefixEnd(this.docsPrefix(meta)), false)) {
       const keys = this.indexKeys(ix, stored.doc);
       if (!keys) continue;
       for (const k of keys) {
         const full = this.indexEntryKey(ix, k, stored.idKey);
         if (ix.unique) {
-          const other = this.indexDb.get(full) ?? built.find(([bk]) => bk.equals(full))?.[1];
+          const other = this.indexDb.get(full) ?? builtUnique.get(full.toString('latin1'));
           if (other && !other.equals(stored.idKey)) {
             throw this.duplicateKeyError(meta, ix, stored.doc);
           }
         }
         built.push([full, stored.idKey]);
+        if (ix.unique) builtUnique.set(full.toString('latin1'), stored.idKey);
       }
     }
     for (const [k, v] of built) this.indexDb.putSync(k, v);
