@@ -9,7 +9,11 @@ import { MessageDocument, MessageSchema } from './messages.schema';
 import { MessagesService } from './messages.service';
 
 @Module({
-  imports: [RoomsModule, PluginsModule, MongooseModule.forFeature([{ name: MessageDocument.name, schema: MessageSchema }])],
+  imports: [
+    RoomsModule,
+    PluginsModule,
+    MongooseModule.forFeature([{ name: MessageDocument.name, schema: MessageSchema }]),
+  ],
   controllers: [MessagesController],
   providers: [MessagesGateway, MessagesRepository, MessagesService],
   exports: [MessagesRepository, MessagesService],
