@@ -80,7 +80,7 @@ async function profileMarkdown(dir: string): Promise<string> {
       `By function:\n\n${table(summary.byFunction.slice(0, 20))}`,
     );
   }
-  return sections.join('\n\n') + '\n';
+  return sections.length > 1 ? sections.join('\n\n') + '\n' : '';
 }
 
 /** `report <run.json>`: redraws the .md and .svg of a stored run beside it. */

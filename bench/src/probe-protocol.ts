@@ -9,7 +9,9 @@ export type ProbeRequest =
   /** Starts the V8 sampling profiler in the server (node:inspector, no --inspect port). */
   | { type: 'bench:profile-start'; requestId: number }
   /** Stops it and writes the .cpuprofile to `path`. */
-  | { type: 'bench:profile-stop'; requestId: number; path: string };
+  | { type: 'bench:profile-stop'; requestId: number; path: string }
+  /** Writes a heap snapshot (v8.writeHeapSnapshot) to `path`. */
+  | { type: 'bench:heap-snapshot'; requestId: number; path: string };
 
 export interface ProbeReply {
   type: ProbeRequest['type'];

@@ -5,6 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
+import { writeHeapSnapshot } from 'node:v8';
 import type { ProbeReply, ProbeRequest } from './probe-protocol';
 
 let session: Session | undefined;
@@ -33,6 +34,9 @@ async function answer(request: ProbeRequest): Promise<ProbeReply> {
       await post('Profiler.enable');
       await post('Profiler.setSamplingInterval', { interval: 1000 });
       await post('Profiler.start');
+      return reply;
+    case 'bench:heap-snapshot':
+      writeHeapSnapshot(request.path);
       return reply;
     case 'bench:profile-stop': {
       if (!session) throw new Error('profiler not started');

@@ -1,4 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { growthPerConnection, heapByType, type TypeGrowth } from '../heap-snapshot-summary';
 import { GeneratorClient } from '../generator-client';
 import {
   checkGoal,
@@ -20,6 +23,8 @@ export interface IdleTargetResult {
   after?: MemorySample;
   heapPerConnection?: number;
   rssPerConnection?: number;
+  /** With --profile: what the heap grew by per connection, per constructor (from two heap snapshots). */
+  heapGrowthByType?: TypeGrowth[];
   error?: string;
 }
 
@@ -28,6 +33,13 @@ export function openFileLimit(limitsText = readFileSync('/proc/self/limits', 'ut
   const match = /^Max open files\s+(\d+|unlimited)/m.exec(limitsText);
   if (!match) return 1024;
   return match[1] === 'unlimited' ? Number.MAX_SAFE_INTEGER : Number(match[1]);
+}
+
+async function snapshotTypes(target: RunningTarget, dir: string, label: string) {
+  const path = await target.heapSnapshot(join(dir, `${target.name}-${label}.heapsnapshot`));
+  const types = heapByType(JSON.parse(await readFile(path, 'utf8')) as Parameters<typeof heapByType>[0]);
+  await rm(path, { force: true }); // hundreds of MB each; the table is what is kept
+  return types;
 }
 
 async function measureTarget(
@@ -39,6 +51,9 @@ async function measureTarget(
   const generator = GeneratorClient.start();
   try {
     result.before = await target.memory();
+    const typesBefore = options.profileDir
+      ? await snapshotTypes(target, options.profileDir, 'before')
+      : undefined;
     const connect = await generator.connect({
       kind: target.kind,
       codec: target.codec,
@@ -51,6 +66,10 @@ async function measureTarget(
     if (connect.failed > 0) options.log(`  ${target.name}: ${connect.failed} failed (${connect.firstError})`);
     await new Promise((resolve) => setTimeout(resolve, settleMs));
     result.after = await target.memory();
+    if (typesBefore && options.profileDir && connect.connected > 0) {
+      const typesAfter = await snapshotTypes(target, options.profileDir, 'after');
+      result.heapGrowthByType = growthPerConnection(typesBefore, typesAfter, connect.connected);
+    }
     if (result.connected > 0) {
       const heapBefore = result.before.heapUsedBytes;
       const heapAfter = result.after.heapUsedBytes;
@@ -108,6 +127,12 @@ async function runIdle(options: ScenarioOptions): Promise<ScenarioOutput<{ targe
       await running?.stop();
     }
   }
+  if (options.profileDir) {
+    notes.push(
+      '--profile: heap snapshots before and after connecting give the growth by type; writing them ' +
+        'inflates RSS, so the RSS column of a --profile run is not comparable.',
+    );
+  }
   notes.push(
     'Heap is V8 heapUsed after two forced GCs (the server runs with --expose-gc and a preloaded probe), ' +
       'measured before and after connecting; RSS is VmRSS of the server process tree. Palaver connections ' +
@@ -148,11 +173,26 @@ async function runIdle(options: ScenarioOptions): Promise<ScenarioOutput<{ targe
       (v) => `${v.toFixed(2)}×`,
     ),
   ]);
+  const growth = results
+    .filter((r) => r.heapGrowthByType)
+    .map(
+      (r) =>
+        `#### ${r.target}: heap growth per connection by type\n\n` +
+        markdownTable(
+          ['constructor / node type', 'objects per connection', 'bytes per connection'],
+          r.heapGrowthByType!.map((g) => [
+            g.name,
+            formatNumber(g.countPerConnection),
+            formatNumber(g.bytesPerConnection),
+          ]),
+        ),
+    )
+    .join('\n\n');
   return {
     parameters: { connections, requested, rooms, settleMs, openFileLimit: limit },
     notes,
     detail: { targets: results },
-    markdown: `### Idle connections\n\n${table}\n\n### Goals\n\n${goals}\n`,
+    markdown: `### Idle connections\n\n${table}\n\n### Goals\n\n${goals}\n${growth ? `\n${growth}\n` : ''}`,
   };
 }
 

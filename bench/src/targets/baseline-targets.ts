@@ -42,6 +42,7 @@ async function startBaseline(
     memory: (gc) => server.memory(gc),
     startProfile: () => server.startProfile(),
     stopProfile: (path) => server.stopProfile(path),
+    heapSnapshot: (path) => server.heapSnapshot(path),
     stop: () => server.stop(),
   };
 }

@@ -29,6 +29,8 @@ export interface RunningTarget {
   startProfile(): Promise<void>;
   /** Stops it and writes the .cpuprofile to `path`. */
   stopProfile(path: string): Promise<string>;
+  /** Writes a V8 heap snapshot of the server to `path`. */
+  heapSnapshot(path: string): Promise<string>;
   stop(): Promise<void>;
 }
 

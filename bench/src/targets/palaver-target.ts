@@ -175,6 +175,7 @@ export const palaverTarget: BenchTarget = {
         memory: (gc) => palaver.server.memory(gc),
         startProfile: () => palaver.server.startProfile(),
         stopProfile: (path) => palaver.server.stopProfile(path),
+        heapSnapshot: (path) => palaver.server.heapSnapshot(path),
         stop: () => palaver.stop(),
       };
     } catch (error) {

@@ -59,6 +59,13 @@ export class ProbedServer {
     return path;
   }
 
+  async heapSnapshot(path: string): Promise<string> {
+    mkdirSync(dirname(path), { recursive: true });
+    const reply = await this.channel.request({ type: 'bench:heap-snapshot', path }, 120_000);
+    if (reply.error) throw new Error(`heap snapshot: ${reply.error}`);
+    return path;
+  }
+
   /** Rejects if the process exits before `ready` settles. */
   async whileAlive<T>(ready: Promise<T>): Promise<T> {
     let onExit: ((code: number | null) => void) | undefined;
