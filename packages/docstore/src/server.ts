@@ -235,7 +235,7 @@ export async function startDocstore(options: DocstoreOptions): Promise<Docstore>
     host,
     close: () => {
       closing ??= (async () => {
-        sweeper.stop();
+        await sweeper.stop();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           for (const s of sockets) s.destroy();

@@ -28,8 +28,10 @@ export class TtlSweeper {
     this.timer.unref();
   }
 
-  stop(): void {
+  /** Stops the timer and waits for a sweep in progress, so nothing writes after the store closes. */
+  async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    await this.running;
   }
 
   /** One pass over every TTL index; returns the number of removed documents. */
