@@ -67,6 +67,8 @@ export interface MediaView {
 interface RunningHash {
   hash: Hash;
   bytes: number;
+  /** Last write on this node; an upload finished on another node leaves its entry here until swept. */
+  touchedAt: number;
 }
 
 export function thumbnailFileId(mediaId: string): string {
@@ -181,7 +183,7 @@ export class MediaService {
       declaredSize: size,
     });
     if (size === 0) {
-      this.hashes.set(id, { hash: createHash('sha256'), bytes: 0 });
+      this.hashes.set(id, { hash: createHash('sha256'), bytes: 0, touchedAt: Date.now() });
       record = await this.complete(user, record);
     }
     return (await this.media.findById(id)) ?? record;
@@ -260,6 +262,7 @@ export class MediaService {
       await this.chunks.putChunk(id, n, chunk.subarray(0, fill), replace);
       running.hash.update(chunk.subarray(storedFill, fill));
       running.bytes = receivedBytes;
+      running.touchedAt = Date.now();
       committed = receivedBytes;
       if (Date.now() - recordedAt >= MEDIA_RECORD_INTERVAL_MS) await recordCommitted();
       await this.bus.publish('media.chunk', { mediaId: id, committedBytes: committed, status: 'uploading' });
@@ -330,6 +333,9 @@ export class MediaService {
   /** Fails idle uploads (no bytes for UPLOAD_ABANDONED_SECONDS) and removes their chunks. */
   async sweepAbandoned(now = new Date()): Promise<number> {
     const cutoff = new Date(now.getTime() - this.config.UPLOAD_ABANDONED_SECONDS * 1000);
+    for (const [id, running] of this.hashes) {
+      if (running.touchedAt < cutoff.getTime()) this.forget(id);
+    }
     let swept = 0;
     for (;;) {
       const record = await this.media.claimAbandoned(cutoff, now);
@@ -411,7 +417,7 @@ export class MediaService {
       }
     }
     if (bytes !== record.committedBytes) throw new ConflictError('stored bytes are missing', 'Upload-Offset');
-    const running = { hash, bytes };
+    const running = { hash, bytes, touchedAt: Date.now() };
     this.hashes.set(record.id, running);
     return running;
   }
