@@ -7,7 +7,7 @@ import { RedisConnection } from './redis.connection';
 
 /**
  * Cluster gauges on the node's Prometheus registry (when REDIS_URL is set and metrics exist): whether
- * Redis is connected, and how many bus notices could not reach other nodes (Redis down).
+ * Redis is connected, how many bus notices wait for it, and how many were given up.
  */
 @Injectable()
 export class ClusterMetrics implements OnModuleInit {
@@ -33,10 +33,18 @@ export class ClusterMetrics implements OnModuleInit {
     if (bus instanceof RedisClusterBus) {
       new Gauge({
         name: 'palaver_cluster_bus_dropped_total',
-        help: 'Bus notices delivered only locally because Redis was unreachable (since start)',
+        help: 'Bus notices that never reached other nodes: pushed out of the queue held during a Redis outage',
         registers: [registry],
         collect() {
           this.set(bus.droppedRemote);
+        },
+      });
+      new Gauge({
+        name: 'palaver_cluster_bus_pending',
+        help: 'Bus notices held for other nodes until Redis is reachable again',
+        registers: [registry],
+        collect() {
+          this.set(bus.pendingRemote);
         },
       });
     }
