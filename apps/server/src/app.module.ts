@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { MongooseModule } from '@nestjs/mongoose';
 import { AuthModule } from './auth/auth.module';
+import { CatchUpModule } from './catch-up/catch-up.module';
 import { ClusterModule } from './cluster/cluster.module';
 import { DomainEventsModule } from './common/domain-events.module';
 import { AppConfig } from './config/app-config';
@@ -56,6 +57,7 @@ export class AppModule {
         MediaModule.forRoot({ uploadPolicy: PluginUploadPolicy, imports: [PluginsModule] }),
 
         // --- conversations
+        CatchUpModule,
 
         // --- plugins
         PluginsModule,

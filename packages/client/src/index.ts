@@ -5,3 +5,4 @@ export * from './client';
 export * from './protocol';
 export * from './rooms';
 export * from './socket';
+export * from './timeline';

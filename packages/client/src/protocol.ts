@@ -217,6 +217,26 @@ export interface MessageHistoryPage {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// Catch-up (see docs/realtime.md, "Catch-up")
+
+/** What a (re)connecting client holds: per room, the highest changeSeq it has applied (0: nothing). */
+export interface SyncPayload {
+  rooms: Record<string, number>;
+  /** Changes per page, 1–500 (default 200). */
+  limit?: number;
+}
+
+/** One page of what changed since the given cursors, in changeSeq order within each room. */
+export interface SyncPage {
+  /** Creates, edits, deletions (tombstones) and reaction changes: each message once, at its latest state. */
+  changes: MessageView[];
+  /** Rooms with more to replay: send `sync` again with these cursors. Empty when the replay is complete. */
+  pending: Record<string, number>;
+  /** Rooms asked for that the caller may no longer read (left, kicked, deleted); drop them. */
+  denied: string[];
+}
+
+// ---------------------------------------------------------------------------------------------------
 // Session
 
 export interface SessionEndedEvent {
@@ -243,6 +263,7 @@ export interface ClientToServerEvents {
   'message:edit': (payload: EditMessagePayload, ack: (res: Ack<MessageView>) => void) => void;
   'message:delete': (payload: DeleteMessagePayload, ack: (res: Ack<MessageView>) => void) => void;
   'message:history': (payload: HistoryPayload, ack: (res: Ack<MessageHistoryPage>) => void) => void;
+  sync: (payload: SyncPayload, ack: (res: Ack<SyncPage>) => void) => void;
 }
 
 /** server → client. */

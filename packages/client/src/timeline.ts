@@ -1,0 +1,178 @@
+import { MessageView, SyncPage } from './protocol';
+import { PalaverSocketError, SocketConnection } from './socket';
+
+export interface RoomTimelineOptions {
+  /** Changes per `sync` page (1–500, default 200). */
+  pageSize?: number;
+  /** Attempts of one sync page while connected before giving up until the next reconnect (default 3). */
+  syncAttempts?: number;
+}
+
+/** Where an applied change came from. */
+export type TimelineSource = 'live' | 'replay';
+
+export type TimelineListener = (message: MessageView, source: TimelineSource) => void;
+
+/**
+ * A cache of the tracked rooms' messages that stays exactly in step with the server across disconnects.
+ *
+ * - Every change (create, edit, delete, reaction) is applied only if its changeSeq is higher than the
+ *   copy held, so applying is idempotent: a change seen live and again in a replay is applied once.
+ * - Per room it keeps a cursor: the highest changeSeq applied. On every (re)connect it sends `sync` with
+ *   the cursors and applies the replay page by page until nothing is pending.
+ * - While a replay runs, live events of the tracked rooms are buffered and applied after it, so the
+ *   cursor only moves forward through the replay: if the connection drops mid-replay, the next sync
+ *   resumes from where the replay got to, not from a live event that overtook it (which would leave a
+ *   gap). The socket joins its room channels during the handshake, before `sync` is sent, so every
+ *   change committed after the replay's query arrives live: no gap at the seam.
+ */
+export class RoomTimeline {
+  private readonly rooms = new Map<string, Map<string, MessageView>>();
+  private readonly cursors = new Map<string, number>();
+  private readonly listeners = new Set<TimelineListener>();
+  private readonly unsubscribers: Array<() => void> = [];
+  private readonly pageSize: number;
+  private readonly syncAttempts: number;
+  /** Live events held back while a replay runs. */
+  private buffered: MessageView[] = [];
+  private syncing = false;
+  /** Bumped by each (re)connect; an older replay loop stops when it sees a newer generation. */
+  private generation = 0;
+  private syncedWaiters: Array<() => void> = [];
+  /** The last replay that failed for good (until a reconnect retries it). */
+  lastSyncError: Error | null = null;
+
+  constructor(
+    private readonly socket: SocketConnection,
+    options: RoomTimelineOptions = {},
+  ) {
+    this.pageSize = options.pageSize ?? 200;
+    this.syncAttempts = options.syncAttempts ?? 3;
+  }
+
+  /** Starts following the socket: live events, and a replay on this and every later connect. */
+  start(): this {
+    const live = (message: MessageView) => this.onLive(message);
+    this.unsubscribers.push(
+      this.socket.on('message.created', live),
+      this.socket.on('message.updated', live),
+      this.socket.on('message.deleted', live),
+      this.socket.on('room.removed', ({ roomId }) => this.untrack(roomId)),
+    );
+    const onConnect = () => void this.resync();
+    this.socket.io.on('connect', onConnect);
+    this.unsubscribers.push(() => void this.socket.io.off('connect', onConnect));
+    if (this.socket.connected) void this.resync();
+    return this;
+  }
+
+  stop(): void {
+    for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
+    this.generation += 1;
+  }
+
+  /**
+   * Tracks a room: `fromChangeSeq` is what the caller already holds (0: fetch the room's whole history on
+   * the next replay). Starts a replay at once when connected.
+   */
+  track(roomId: string, fromChangeSeq = 0): void {
+    if (this.rooms.has(roomId)) return;
+    this.rooms.set(roomId, new Map());
+    this.cursors.set(roomId, fromChangeSeq);
+    if (this.socket.connected) void this.resync();
+  }
+
+  untrack(roomId: string): void {
+    this.rooms.delete(roomId);
+    this.cursors.delete(roomId);
+  }
+
+  /** Called with every change actually applied (never twice for one (id, changeSeq)). */
+  onApply(listener: TimelineListener): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+
+  /** The room's messages in seq order, tombstones included. */
+  messages(roomId: string): MessageView[] {
+    return [...(this.rooms.get(roomId)?.values() ?? [])].sort((a, b) => a.seq - b.seq);
+  }
+
+  /** The highest changeSeq applied in the room (what the next sync sends). */
+  lastChangeSeq(roomId: string): number | undefined {
+    return this.cursors.get(roomId);
+  }
+
+  get isSyncing(): boolean {
+    return this.syncing;
+  }
+
+  /** Resolves when no replay is running (after the current one finishes). */
+  whenSynced(): Promise<void> {
+    if (!this.syncing) return Promise.resolve();
+    return new Promise((resolve) => this.syncedWaiters.push(resolve));
+  }
+
+  /** Replays what changed since the cursors; runs by itself on every connect. */
+  async resync(): Promise<void> {
+    const generation = ++this.generation;
+    this.syncing = true;
+    let pending: Record<string, number> = Object.fromEntries(this.cursors);
+    try {
+      while (Object.keys(pending).length > 0) {
+        const page = await this.requestPage(pending, generation);
+        if (page === null) return; // superseded by a newer connect, or disconnected: that one replays
+        for (const roomId of page.denied) this.untrack(roomId);
+        for (const message of page.changes) this.apply(message, 'replay');
+        pending = Object.fromEntries(
+          Object.entries(page.pending).filter(([roomId]) => this.rooms.has(roomId)),
+        );
+      }
+      this.lastSyncError = null;
+      this.finishSync();
+    } catch (err) {
+      this.lastSyncError = err as Error;
+    }
+  }
+
+  private async requestPage(rooms: Record<string, number>, generation: number): Promise<SyncPage | null> {
+    for (let attempt = 1; ; attempt += 1) {
+      if (generation !== this.generation || !this.socket.connected) return null;
+      try {
+        const page = await this.socket.request('sync', { rooms, limit: this.pageSize });
+        return generation === this.generation ? page : null;
+      } catch (err) {
+        const retriable = err instanceof PalaverSocketError && err.code === 'timeout';
+        if (!retriable || attempt >= this.syncAttempts) throw err;
+      }
+    }
+  }
+
+  private finishSync(): void {
+    this.syncing = false;
+    const held = this.buffered;
+    this.buffered = [];
+    for (const message of held) this.apply(message, 'live');
+    for (const resolve of this.syncedWaiters.splice(0)) resolve();
+  }
+
+  private onLive(message: MessageView): void {
+    if (!this.rooms.has(message.roomId)) return;
+    if (this.syncing) this.buffered.push(message);
+    else this.apply(message, 'live');
+  }
+
+  /** Applies a change if it is newer than the copy held; returns whether it did. */
+  private apply(message: MessageView, source: TimelineSource): boolean {
+    const room = this.rooms.get(message.roomId);
+    if (!room) return false;
+    const held = room.get(message.id);
+    if (held && held.changeSeq >= message.changeSeq) return false;
+    room.set(message.id, message);
+    if (message.changeSeq > (this.cursors.get(message.roomId) ?? 0)) {
+      this.cursors.set(message.roomId, message.changeSeq);
+    }
+    for (const listener of this.listeners) listener(message, source);
+    return true;
+  }
+}
