@@ -251,6 +251,18 @@ describe('real-time delivery across Palaver nodes', () => {
     );
   });
 
+  it('a logout made while Redis is down disconnects the session’s socket on another node once Redis is back', async () => {
+    const user = await member('late-revoke', 0);
+    await user.connect(cluster.nodes[1]!.url);
+    await cluster.redis!.kill();
+    await user.client.logout(); // stored on node 0; the notice for node 1 is held
+    await sleep(500);
+    assert.ok(user.connected, 'node 1 cannot know yet');
+    await cluster.redis!.start();
+    await user.waitDisconnected(20_000);
+    assert.deepEqual(user.sessionEnded, ['logout']);
+  });
+
   it('kill -9 of a node under traffic: its members reconnect to another node, retried sends are stored once, everyone catches up', async () => {
     const a = await member('ka', 0);
     const roomId = await room(a);
