@@ -1274,10 +1274,35 @@ function parseIndexSpec(spec: Document): Omit<IndexSpec, 'id' | 'multikey'> {
 function bodyDocuments(input: CommandInput): RawDocument[] {
   const promoted = (input.body.documents as Document[] | undefined) ?? [];
   if (!Array.isArray(promoted)) throw new CommandError('TypeMismatch', "'documents' must be an array");
+  const sliced = input.bodyRaw ? sliceDocuments(input.bodyRaw, promoted.length) : null;
+  if (sliced) return promoted.map((doc, i) => ({ doc, raw: sliced[i] }));
   const typed = input.bodyRaw
     ? ((typedView(input.bodyRaw).documents as Document[] | undefined) ?? promoted)
     : promoted;
   return promoted.map((doc, i) => ({ doc, raw: Buffer.from(BSON.serialize(typed[i] ?? doc)) }));
+}
+
+const BSON_ARRAY = 4;
+const BSON_OBJECT = 3;
+
+/** The exact bytes of each element of the body's `documents` array (GridFS sends its chunks this way). */
+function sliceDocuments(bodyRaw: Buffer, expected: number): Buffer[] | null {
+  try {
+    for (const [type, nameOffset, nameLength, offset, length] of BSON.onDemand.parseToElements(bodyRaw, 0)) {
+      if (
+        type !== BSON_ARRAY ||
+        bodyRaw.toString('utf8', nameOffset, nameOffset + nameLength) !== 'documents'
+      ) {
+        continue;
+      }
+      const items = [...BSON.onDemand.parseToElements(bodyRaw.subarray(offset, offset + length), 0)];
+      if (items.length !== expected || items.some(([t]) => t !== BSON_OBJECT)) return null;
+      return items.map(([, , , o, l]) => bodyRaw.subarray(offset + o, offset + o + l));
+    }
+  } catch {
+    return null;
+  }
+  return null;
 }
 
 /**
