@@ -25,6 +25,8 @@ export interface IdleTargetResult {
   rssPerConnection?: number;
   /** With --profile: what the heap grew by per connection, per constructor (from two heap snapshots). */
   heapGrowthByType?: TypeGrowth[];
+  /** Server CPU (cores) while the connections sat idle for settleMs: timers, pings, heartbeats. */
+  idleCores?: number;
   error?: string;
 }
 
@@ -64,7 +66,9 @@ async function measureTarget(
     result.connected = connect.connected;
     result.connectSeconds = connect.seconds;
     if (connect.failed > 0) options.log(`  ${target.name}: ${connect.failed} failed (${connect.firstError})`);
+    const idleCpuBefore = target.cpuSeconds();
     await new Promise((resolve) => setTimeout(resolve, settleMs));
+    result.idleCores = (target.cpuSeconds() - idleCpuBefore) / (settleMs / 1000);
     result.after = await target.memory();
     if (typesBefore && options.profileDir && connect.connected > 0) {
       const typesAfter = await snapshotTypes(target, options.profileDir, 'after');
@@ -151,6 +155,7 @@ async function runIdle(options: ScenarioOptions): Promise<ScenarioOutput<{ targe
       '÷ bare socket.io',
       'RSS per connection',
       '÷ bare socket.io',
+      'server cores while idle',
     ],
     results.map((r) => [
       r.target,
@@ -162,6 +167,7 @@ async function runIdle(options: ScenarioOptions): Promise<ScenarioOutput<{ targe
       formatRatio(ratio(r.heapPerConnection, bare?.heapPerConnection)),
       formatBytes(r.rssPerConnection),
       formatRatio(ratio(r.rssPerConnection, bare?.rssPerConnection)),
+      r.idleCores === undefined ? '—' : r.idleCores.toFixed(3),
     ]),
   );
   const goals = goalsTable([
