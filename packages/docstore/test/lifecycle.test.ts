@@ -7,7 +7,8 @@ import { after, describe, it } from 'node:test';
 import { MongoClient } from 'mongodb';
 import { type RunningDocstore, runDocstore, tempDir } from './helpers';
 
-const CLI = path.join(__dirname, '..', 'src', 'cli.js');
+// The package's bin (what `npx docstore` runs), from dist/test.
+const CLI = path.join(__dirname, '..', '..', 'bin', 'docstore.js');
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
