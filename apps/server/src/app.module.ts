@@ -10,9 +10,12 @@ import { ConfigModule, StorageInfo } from './config/config.module';
 import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
 import { MediaModule } from './media/media.module';
+import { MentionsModule } from './mentions/mentions.module';
 import { MessagesModule } from './messages/messages.module';
 import { PluginUploadPolicy } from './plugins/plugin-upload.policy';
 import { PluginsModule } from './plugins/plugins.module';
+import { ReactionsModule } from './reactions/reactions.module';
+import { ReadStateModule } from './read-state/read-state.module';
 import { RealtimeModule } from './realtime/realtime.module';
 import { RoomsModule } from './rooms/rooms.module';
 import { UsersModule } from './users/users.module';
@@ -58,6 +61,9 @@ export class AppModule {
 
         // --- conversations
         CatchUpModule,
+        ReactionsModule,
+        MentionsModule,
+        ReadStateModule,
 
         // --- plugins
         PluginsModule,

@@ -135,6 +135,15 @@ export interface MessageView {
   deletedAt: string | null;
   /** Files posted with the message (an upload announces itself this way; see docs/media.md). */
   attachments?: MessageAttachmentView[];
+  /** Reactions, emoji in first-reaction order; absent when there are none (and on tombstones). */
+  reactions?: ReactionView[];
+}
+
+export interface ReactionView {
+  emoji: string;
+  count: number;
+  /** Who reacted, in the order they did. */
+  userIds: string[];
 }
 
 /** A media file attached to a message, as declared when its upload started. */
@@ -217,6 +226,48 @@ export interface MessageHistoryPage {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// Reactions, mentions, read state (see docs/realtime.md, "Conversations")
+
+export interface ReactionPayload {
+  messageId: string;
+  /** 1–32 characters, no whitespace, '.' or '$' (an emoji, or a short name like `+1`). */
+  emoji: string;
+}
+
+/** To the mentioned user's channel (every device), whether or not they are looking at the room. */
+export interface NotificationEvent {
+  kind: 'mention';
+  roomId: string;
+  messageId: string;
+  seq: number;
+  authorId: string;
+  authorUsername: string;
+  /** The start of the text (at most 200 characters). */
+  excerpt: string;
+  /** True when the message mentioned `@room` rather than (only) the user. */
+  roomWide: boolean;
+}
+
+export interface ReadMarkPayload {
+  roomId: string;
+  /** The seq of the newest message read; the marker never moves back. */
+  seq: number;
+}
+
+export interface ReadMarkerView {
+  roomId: string;
+  /** Messages with seq ≤ this are read. */
+  lastReadSeq: number;
+}
+
+/** Per room: the marker, and what is after it (others' messages, not deleted). */
+export interface RoomReadState extends ReadMarkerView {
+  unread: number;
+  /** Unread messages mentioning the caller or `@room`. */
+  mentions: number;
+}
+
+// ---------------------------------------------------------------------------------------------------
 // Catch-up (see docs/realtime.md, "Catch-up")
 
 /** What a (re)connecting client holds: per room, the highest changeSeq it has applied (0: nothing). */
@@ -264,6 +315,11 @@ export interface ClientToServerEvents {
   'message:delete': (payload: DeleteMessagePayload, ack: (res: Ack<MessageView>) => void) => void;
   'message:history': (payload: HistoryPayload, ack: (res: Ack<MessageHistoryPage>) => void) => void;
   sync: (payload: SyncPayload, ack: (res: Ack<SyncPage>) => void) => void;
+  'reaction:add': (payload: ReactionPayload, ack: (res: Ack<MessageView>) => void) => void;
+  'reaction:remove': (payload: ReactionPayload, ack: (res: Ack<MessageView>) => void) => void;
+  'read:mark': (payload: ReadMarkPayload, ack: (res: Ack<ReadMarkerView>) => void) => void;
+  /** Read state of every room the caller is a member of. */
+  'read:states': (payload: Record<string, never>, ack: (res: Ack<RoomReadState[]>) => void) => void;
 }
 
 /** server → client. */
@@ -284,6 +340,10 @@ export interface ServerToClientEvents {
   'media.progress': (event: MediaProgressEvent) => void;
   'media.completed': (event: MediaCompletedEvent) => void;
   'media.failed': (event: MediaFailedEvent) => void;
+  /** The caller was mentioned (user channel). */
+  notification: (event: NotificationEvent) => void;
+  /** The caller's read marker moved (user channel: every device of the member). */
+  'read.updated': (marker: ReadMarkerView) => void;
 }
 
 export type ClientEventName = keyof ClientToServerEvents;

@@ -18,6 +18,10 @@ export interface MessageRecord {
   deletedAt: Date | null;
   deletedBy: string | null;
   attachments?: MessageAttachment[];
+  /** emoji -> user ids, in reaction order; empty lists may remain after removals. */
+  reactions?: Record<string, string[]>;
+  /** Lower-cased usernames and '@room' the text mentions. */
+  mentions?: string[];
 }
 
 /** A media file posted with a message (the upload's declared facts). */
@@ -45,5 +49,15 @@ export function toMessageView(message: MessageRecord): MessageView {
     ...(message.attachments?.length && !message.deletedAt
       ? { attachments: message.attachments.map((a) => ({ ...a, url: `/api/media/${a.mediaId}` })) }
       : {}),
+    ...reactionViews(message),
   };
+}
+
+/** Reactions as the protocol shows them (emoji in first-reaction order); none on tombstones. */
+function reactionViews(message: MessageRecord): Pick<MessageView, 'reactions'> {
+  if (!message.reactions || message.deletedAt) return {};
+  const reactions = Object.entries(message.reactions)
+    .filter(([, userIds]) => userIds.length > 0)
+    .map(([emoji, userIds]) => ({ emoji, count: userIds.length, userIds }));
+  return reactions.length > 0 ? { reactions } : {};
 }

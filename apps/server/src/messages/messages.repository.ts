@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { isValidObjectId, Model, Types } from 'mongoose';
+import { parseMentions } from '../mentions/mention-parser';
 import { MessageAttachment, MessageRecord } from './message.entity';
 import { MessageDocument } from './messages.schema';
 
@@ -23,7 +24,12 @@ export class MessagesRepository {
 
   /** Inserts with changeSeq = seq; a duplicate clientMessageId throws the driver's duplicate-key error. */
   async insert(message: NewMessage): Promise<MessageRecord> {
-    const doc = await this.model.create({ ...message, changeSeq: message.seq, createdAt: new Date() });
+    const doc = await this.model.create({
+      ...message,
+      changeSeq: message.seq,
+      createdAt: new Date(),
+      mentions: parseMentions(message.text),
+    });
     return toRecord(doc.toObject() as LeanMessage);
   }
 
@@ -55,7 +61,13 @@ export class MessagesRepository {
     const doc = await this.model
       .findOneAndUpdate(
         { _id: id, changeSeq: { $lt: changeSeq } },
-        { $set: { ...changes, changeSeq } },
+        {
+          $set: {
+            ...changes,
+            changeSeq,
+            ...(changes.text !== undefined ? { mentions: parseMentions(changes.text) } : {}),
+          },
+        },
         { new: true },
       )
       .lean<LeanMessage>()
@@ -63,6 +75,53 @@ export class MessagesRepository {
     if (doc) return { message: toRecord(doc), applied: true };
     const current = await this.findById(id);
     return current ? { message: current, applied: false } : null;
+  }
+
+  /**
+   * Adds or removes `userId`'s `emoji` reaction with the change stamp `changeSeq`, unless a later change
+   * already landed (then `applied` is false and the caller retries with a fresh stamp, so no reaction is
+   * lost and every state of the message has its own changeSeq).
+   */
+  async applyReaction(
+    id: string,
+    changeSeq: number,
+    emoji: string,
+    userId: string,
+    add: boolean,
+  ): Promise<{ message: MessageRecord; applied: boolean } | null> {
+    if (!isValidObjectId(id)) return null;
+    const path = `reactions.${emoji}`;
+    const doc = await this.model
+      .findOneAndUpdate(
+        { _id: id, changeSeq: { $lt: changeSeq } },
+        add
+          ? { $addToSet: { [path]: userId }, $set: { changeSeq } }
+          : { $pull: { [path]: userId }, $set: { changeSeq } },
+        { new: true },
+      )
+      .lean<LeanMessage>()
+      .exec();
+    if (doc) return { message: toRecord(doc), applied: true };
+    const current = await this.findById(id);
+    return current ? { message: current, applied: false } : null;
+  }
+
+  /** Messages after `afterSeq` not written by `userId` and not deleted; `mentioning` narrows to mentions. */
+  async countUnread(
+    roomId: string,
+    afterSeq: number,
+    userId: string,
+    mentioning?: string[],
+  ): Promise<number> {
+    return this.model
+      .countDocuments({
+        roomId,
+        seq: { $gt: afterSeq },
+        authorId: { $ne: userId },
+        deletedAt: null,
+        ...(mentioning ? { mentions: { $in: mentioning } } : {}),
+      })
+      .exec();
   }
 
   /** Newest first, seq < before; index {roomId:1, seq:-1}. */
@@ -113,5 +172,7 @@ function toRecord(doc: LeanMessage): MessageRecord {
           })),
         }
       : {}),
+    ...(doc.reactions ? { reactions: doc.reactions } : {}),
+    ...(doc.mentions?.length ? { mentions: doc.mentions } : {}),
   };
 }

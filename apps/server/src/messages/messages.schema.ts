@@ -1,4 +1,5 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { Schema as MongooseSchema } from 'mongoose';
 import type { MessageAttachment } from './message.entity';
 
 @Schema({ collection: 'messages', versionKey: false })
@@ -22,9 +23,16 @@ export class MessageDocument {
     default: undefined,
   })
   attachments?: MessageAttachment[];
+  /** Reactions: emoji -> ids of the users who reacted, in the order they did (see reactions/). */
+  @Prop({ type: MongooseSchema.Types.Mixed, default: undefined })
+  reactions?: Record<string, string[]>;
+  /** Who the text mentions: lower-cased usernames and '@room' (mentions/mention-parser.ts); for counts. */
+  @Prop({ type: [String], default: undefined })
+  mentions?: string[];
 }
 
 export const MessageSchema = SchemaFactory.createForClass(MessageDocument);
 MessageSchema.index({ roomId: 1, seq: -1 }, { unique: true });
 MessageSchema.index({ roomId: 1, changeSeq: 1 });
 MessageSchema.index({ roomId: 1, authorId: 1, clientMessageId: 1 }, { unique: true });
+MessageSchema.index({ roomId: 1, mentions: 1, seq: 1 });
