@@ -14,6 +14,7 @@ import { MentionsModule } from './mentions/mentions.module';
 import { MessagesModule } from './messages/messages.module';
 import { PluginUploadPolicy } from './plugins/plugin-upload.policy';
 import { PluginsModule } from './plugins/plugins.module';
+import { PresenceModule } from './presence/presence.module';
 import { ReactionsModule } from './reactions/reactions.module';
 import { ReadStateModule } from './read-state/read-state.module';
 import { RealtimeModule } from './realtime/realtime.module';
@@ -64,6 +65,7 @@ export class AppModule {
         ReactionsModule,
         MentionsModule,
         ReadStateModule,
+        PresenceModule,
 
         // --- plugins
         PluginsModule,

@@ -268,6 +268,36 @@ export interface RoomReadState extends ReadMarkerView {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// Presence and typing
+
+export type PresenceStatus = 'online' | 'away' | 'offline';
+
+export interface PresenceSetPayload {
+  /** What this device is: `away` when its user is idle. The user is online if any device is. */
+  status: 'online' | 'away';
+}
+
+export interface PresenceQueryPayload {
+  /** 1–500 user ids. */
+  userIds: string[];
+}
+
+/** A user's combined status changed; to everyone sharing a room with them and their own devices. */
+export interface PresenceEvent {
+  userId: string;
+  status: PresenceStatus;
+}
+
+export interface TypingEvent {
+  roomId: string;
+  userId: string;
+  username: string;
+  typing: boolean;
+  /** For `typing: true`: forget it after this long unless repeated (the server forgets it too). */
+  ttlMs: number;
+}
+
+// ---------------------------------------------------------------------------------------------------
 // Catch-up (see docs/realtime.md, "Catch-up")
 
 /** What a (re)connecting client holds: per room, the highest changeSeq it has applied (0: nothing). */
@@ -315,6 +345,15 @@ export interface ClientToServerEvents {
   'message:delete': (payload: DeleteMessagePayload, ack: (res: Ack<MessageView>) => void) => void;
   'message:history': (payload: HistoryPayload, ack: (res: Ack<MessageHistoryPage>) => void) => void;
   sync: (payload: SyncPayload, ack: (res: Ack<SyncPage>) => void) => void;
+  'presence:set': (payload: PresenceSetPayload, ack: (res: Ack<PresenceEvent>) => void) => void;
+  'presence:query': (
+    payload: PresenceQueryPayload,
+    ack: (res: Ack<Record<string, PresenceStatus>>) => void,
+  ) => void;
+  'typing:start': (payload: RoomIdPayload, ack: (res: Ack<OkAck>) => void) => void;
+  'typing:stop': (payload: RoomIdPayload, ack: (res: Ack<OkAck>) => void) => void;
+  /** Who is typing in the room now (expired entries excluded). */
+  'typing:list': (payload: RoomIdPayload, ack: (res: Ack<string[]>) => void) => void;
   'reaction:add': (payload: ReactionPayload, ack: (res: Ack<MessageView>) => void) => void;
   'reaction:remove': (payload: ReactionPayload, ack: (res: Ack<MessageView>) => void) => void;
   'read:mark': (payload: ReadMarkPayload, ack: (res: Ack<ReadMarkerView>) => void) => void;
@@ -344,6 +383,8 @@ export interface ServerToClientEvents {
   notification: (event: NotificationEvent) => void;
   /** The caller's read marker moved (user channel: every device of the member). */
   'read.updated': (marker: ReadMarkerView) => void;
+  'presence.updated': (event: PresenceEvent) => void;
+  'typing.updated': (event: TypingEvent) => void;
 }
 
 export type ClientEventName = keyof ClientToServerEvents;

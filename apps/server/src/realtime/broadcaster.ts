@@ -55,6 +55,15 @@ export class Broadcaster {
     this.emit(userChannel(userId), event, payload);
   }
 
+  /**
+   * One event to the union of several channels: a socket in more than one of them receives it once
+   * (presence goes to every room of a user and to the user's own devices).
+   */
+  toChannels<E extends ServerEventName>(channels: string[], event: E, payload: ServerPayload<E>): void {
+    if (!this.server || channels.length === 0) return;
+    (this.server.to(channels).emit as (ev: E, ...args: unknown[]) => boolean)(event, payload);
+  }
+
   /** Live sockets of the user (on every node) start receiving the room's events. */
   joinUserToRoom(userId: string, roomId: string): void {
     this.server?.in(userChannel(userId)).socketsJoin(roomChannel(roomId));
