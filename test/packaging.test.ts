@@ -7,7 +7,17 @@ import { AppConfig } from '@palaver/server/dist/src/config/app-config';
 
 const root = join(__dirname, '..', '..');
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
-const known = new Set([...Object.keys(new AppConfig()), 'PUBLIC_URL', 'MONGO_URL', 'REDIS_URL', 'TOKEN_SECRET', 'ADMIN_USERNAME', 'ADMIN_PASSWORD', 'METRICS_PORT', 'NODE_ENV']);
+const known = new Set([
+  ...Object.keys(new AppConfig()),
+  'PUBLIC_URL',
+  'MONGO_URL',
+  'REDIS_URL',
+  'TOKEN_SECRET',
+  'ADMIN_USERNAME',
+  'ADMIN_PASSWORD',
+  'METRICS_PORT',
+  'NODE_ENV',
+]);
 
 describe('packaging', () => {
   it('the compose stack sets only variables Palaver reads', () => {
@@ -32,7 +42,9 @@ describe('packaging', () => {
     const files = [
       'docker/compose.yaml',
       'ansible/site.yml',
-      ...['common', 'nodejs', 'redis', 'mongodb', 'palaver', 'proxy'].map((r) => `ansible/roles/${r}/tasks/main.yml`),
+      ...['common', 'nodejs', 'redis', 'mongodb', 'palaver', 'proxy'].map(
+        (r) => `ansible/roles/${r}/tasks/main.yml`,
+      ),
     ];
     for (const file of files) assert.doesNotThrow(() => parse(read(file)), file);
   });

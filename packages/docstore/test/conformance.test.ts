@@ -517,13 +517,11 @@ test('configureFailPoint is refused (CommandNotFound) unless the docstore enable
   const client = new MongoClient(plain.uri, { serverSelectionTimeoutMS: 5000 });
   try {
     await assert.rejects(
-      client
-        .db('admin')
-        .command({
-          configureFailPoint: 'failCommand',
-          mode: 'alwaysOn',
-          data: { failCommands: ['ping'], errorCode: 8 },
-        }),
+      client.db('admin').command({
+        configureFailPoint: 'failCommand',
+        mode: 'alwaysOn',
+        data: { failCommands: ['ping'], errorCode: 8 },
+      }),
       (e: { code?: number }) => e.code === 59,
     );
     assert.equal((await client.db('admin').command({ ping: 1 })).ok, 1);
