@@ -19,6 +19,7 @@ import { ReactionsModule } from './reactions/reactions.module';
 import { ReadStateModule } from './read-state/read-state.module';
 import { RealtimeModule } from './realtime/realtime.module';
 import { RoomsModule } from './rooms/rooms.module';
+import { SearchModule } from './search/search.module';
 import { UsersModule } from './users/users.module';
 
 /** The database name inside MONGO_URL / the embedded docstore. */
@@ -66,6 +67,7 @@ export class AppModule {
         MentionsModule,
         ReadStateModule,
         PresenceModule,
+        SearchModule,
 
         // --- plugins
         PluginsModule,

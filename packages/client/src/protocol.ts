@@ -298,6 +298,32 @@ export interface TypingEvent {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// Search
+
+export interface SearchPayload {
+  /** Words to find (all of them, whole words, case and accent insensitive); 1–8 words, ≤ 200 chars. */
+  q: string;
+  /** Only this room (one the caller may read); absent: every room the caller is a member of. */
+  roomId?: string;
+  /** The previous page's `nextBefore`. */
+  before?: string;
+  /** 1–50, default 20. */
+  limit?: number;
+}
+
+export interface SearchHit {
+  message: MessageView;
+  /** [start, end) character ranges of the matching words in `message.text`. */
+  highlights: Array<[number, number]>;
+}
+
+export interface SearchPage {
+  /** Newest first. */
+  hits: SearchHit[];
+  nextBefore: string | null;
+}
+
+// ---------------------------------------------------------------------------------------------------
 // Catch-up (see docs/realtime.md, "Catch-up")
 
 /** What a (re)connecting client holds: per room, the highest changeSeq it has applied (0: nothing). */
@@ -345,6 +371,7 @@ export interface ClientToServerEvents {
   'message:delete': (payload: DeleteMessagePayload, ack: (res: Ack<MessageView>) => void) => void;
   'message:history': (payload: HistoryPayload, ack: (res: Ack<MessageHistoryPage>) => void) => void;
   sync: (payload: SyncPayload, ack: (res: Ack<SyncPage>) => void) => void;
+  'search:messages': (payload: SearchPayload, ack: (res: Ack<SearchPage>) => void) => void;
   'presence:set': (payload: PresenceSetPayload, ack: (res: Ack<PresenceEvent>) => void) => void;
   'presence:query': (
     payload: PresenceQueryPayload,

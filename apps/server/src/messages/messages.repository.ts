@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { isValidObjectId, Model, Types } from 'mongoose';
 import { parseMentions } from '../mentions/mention-parser';
+import { searchTokens } from '../search/search-tokens';
 import { MessageAttachment, MessageRecord } from './message.entity';
 import { MessageDocument } from './messages.schema';
 
@@ -29,6 +30,7 @@ export class MessagesRepository {
       changeSeq: message.seq,
       createdAt: new Date(),
       mentions: parseMentions(message.text),
+      tokens: searchTokens(message.text),
     });
     return toRecord(doc.toObject() as LeanMessage);
   }
@@ -65,7 +67,9 @@ export class MessagesRepository {
           $set: {
             ...changes,
             changeSeq,
-            ...(changes.text !== undefined ? { mentions: parseMentions(changes.text) } : {}),
+            ...(changes.text !== undefined
+              ? { mentions: parseMentions(changes.text), tokens: searchTokens(changes.text) }
+              : {}),
           },
         },
         { new: true },
@@ -122,6 +126,31 @@ export class MessagesRepository {
         ...(mentioning ? { mentions: { $in: mentioning } } : {}),
       })
       .exec();
+  }
+
+  /**
+   * Messages of `roomIds` whose words include every one of `terms` (normalized tokens), newest first by
+   * _id, `_id < before` when paging. Multikey index {tokens, roomId}: works the same on MongoDB and the
+   * docstore (no text index needed). Deleted messages have no tokens.
+   */
+  async search(
+    roomIds: readonly string[],
+    terms: readonly string[],
+    before: string | undefined,
+    limit: number,
+  ): Promise<MessageRecord[]> {
+    const docs = await this.model
+      .find({
+        roomId: { $in: roomIds },
+        tokens: { $all: terms },
+        deletedAt: null,
+        ...(before ? { _id: { $lt: new Types.ObjectId(before) } } : {}),
+      })
+      .sort({ _id: -1 })
+      .limit(limit)
+      .lean<LeanMessage[]>()
+      .exec();
+    return docs.map(toRecord);
   }
 
   /** Newest first, seq < before; index {roomId:1, seq:-1}. */

@@ -29,6 +29,9 @@ export class MessageDocument {
   /** Who the text mentions: lower-cased usernames and '@room' (mentions/mention-parser.ts); for counts. */
   @Prop({ type: [String], default: undefined })
   mentions?: string[];
+  /** Distinct normalized words of the text, for search (search/search-tokens.ts); none once deleted. */
+  @Prop({ type: [String], default: undefined, select: false })
+  tokens?: string[];
 }
 
 export const MessageSchema = SchemaFactory.createForClass(MessageDocument);
@@ -36,3 +39,4 @@ MessageSchema.index({ roomId: 1, seq: -1 }, { unique: true });
 MessageSchema.index({ roomId: 1, changeSeq: 1 });
 MessageSchema.index({ roomId: 1, authorId: 1, clientMessageId: 1 }, { unique: true });
 MessageSchema.index({ roomId: 1, mentions: 1, seq: 1 });
+MessageSchema.index({ tokens: 1, roomId: 1 });
