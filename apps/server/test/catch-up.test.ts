@@ -17,9 +17,14 @@ async function serverHistory(client: PalaverClient, roomId: string): Promise<Mes
 }
 
 /** Records every change a timeline applies and fails on any (id, changeSeq) applied twice. */
-function watchApplied(timeline: RoomTimeline): { live: number; replay: number; twice: string[] } {
+function watchApplied(timeline: RoomTimeline): {
+  live: number;
+  replay: number;
+  repair: number;
+  twice: string[];
+} {
   const seen = new Set<string>();
-  const stats = { live: 0, replay: 0, twice: [] as string[] };
+  const stats = { live: 0, replay: 0, repair: 0, twice: [] as string[] };
   timeline.onApply((message, source) => {
     const key = `${message.id}@${message.changeSeq}`;
     if (seen.has(key)) stats.twice.push(key);

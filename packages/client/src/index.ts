@@ -6,3 +6,4 @@ export * from './protocol';
 export * from './rooms';
 export * from './socket';
 export * from './timeline';
+export * from './merkle';

@@ -333,6 +333,35 @@ export interface SyncPayload {
   limit?: number;
 }
 
+/** A client's Merkle summary of its cached window of one room (see merkle.ts). */
+export interface MerkleReconcilePayload {
+  roomId: string;
+  fromBucket: number;
+  /** 1–128 bucket hashes, from fromBucket on. */
+  buckets: string[];
+  root: string;
+}
+
+/** The server's contents of one bucket whose hash differed from the client's. */
+export interface MerkleBucketContents {
+  index: number;
+  /** The bucket's seq range, inclusive. */
+  fromSeq: number;
+  toSeq: number;
+  hash: string;
+  /** Every message in the range, in seq order: replace what the client holds there with these. */
+  messages: MessageView[];
+}
+
+export interface MerkleReconcileResult {
+  /** The server's root over the same buckets (equal to the client's: nothing to repair). */
+  root: string;
+  /** The differing buckets, at most 16 per answer. */
+  repaired: MerkleBucketContents[];
+  /** More buckets differ: apply these and ask again. */
+  more: boolean;
+}
+
 /** One page of what changed since the given cursors, in changeSeq order within each room. */
 export interface SyncPage {
   /** Creates, edits, deletions (tombstones) and reaction changes: each message once, at its latest state. */
@@ -371,6 +400,7 @@ export interface ClientToServerEvents {
   'message:delete': (payload: DeleteMessagePayload, ack: (res: Ack<MessageView>) => void) => void;
   'message:history': (payload: HistoryPayload, ack: (res: Ack<MessageHistoryPage>) => void) => void;
   sync: (payload: SyncPayload, ack: (res: Ack<SyncPage>) => void) => void;
+  'sync:merkle': (payload: MerkleReconcilePayload, ack: (res: Ack<MerkleReconcileResult>) => void) => void;
   'search:messages': (payload: SearchPayload, ack: (res: Ack<SearchPage>) => void) => void;
   'presence:set': (payload: PresenceSetPayload, ack: (res: Ack<PresenceEvent>) => void) => void;
   'presence:query': (

@@ -1,3 +1,4 @@
+import { bucketOf, MERKLE_BUCKETS_MAX, summarize } from './merkle';
 import { MessageView, SyncPage } from './protocol';
 import { PalaverSocketError, SocketConnection } from './socket';
 
@@ -9,7 +10,17 @@ export interface RoomTimelineOptions {
 }
 
 /** Where an applied change came from. */
-export type TimelineSource = 'live' | 'replay';
+export type TimelineSource = 'live' | 'replay' | 'repair';
+
+/** What one Merkle reconciliation did. */
+export interface ReconcileReport {
+  /** Requests sent (one per round of at most 16 differing buckets, per window of 128 buckets). */
+  requests: number;
+  /** Indices of the buckets the server answered because they differed. */
+  repairedBuckets: number[];
+  /** Messages received in those buckets. */
+  messagesReceived: number;
+}
 
 export type TimelineListener = (message: MessageView, source: TimelineSource) => void;
 
@@ -132,6 +143,54 @@ export class RoomTimeline {
       this.finishSync();
     } catch (err) {
       this.lastSyncError = err as Error;
+    }
+  }
+
+  /**
+   * Merkle reconciliation of the room's cached window (docs/realtime.md): sends bucket hashes over the
+   * seqs held (or `fromBucket`..`toBucket`), and replaces the buckets the server reports as different
+   * with the server's contents. Repairs do not move the sync cursor (they may carry changeSeqs beyond
+   * changes the client has not replayed yet elsewhere in the room).
+   */
+  async reconcile(
+    roomId: string,
+    window?: { fromBucket: number; toBucket: number },
+  ): Promise<ReconcileReport> {
+    const report: ReconcileReport = { requests: 0, repairedBuckets: [], messagesReceived: 0 };
+    const held = this.messages(roomId);
+    if (!window && held.length === 0) return report;
+    const first = window?.fromBucket ?? bucketOf(held[0].seq);
+    const last = window?.toBucket ?? bucketOf(held[held.length - 1].seq);
+    for (let from = first; from <= last; from += MERKLE_BUCKETS_MAX) {
+      const to = Math.min(last, from + MERKLE_BUCKETS_MAX - 1);
+      for (let round = 0; round < MERKLE_BUCKETS_MAX; round += 1) {
+        const summary = await summarize(this.messages(roomId), from, to);
+        const result = await this.socket.request('sync:merkle', { roomId, ...summary });
+        report.requests += 1;
+        for (const bucket of result.repaired) {
+          report.repairedBuckets.push(bucket.index);
+          report.messagesReceived += bucket.messages.length;
+          this.replaceRange(roomId, bucket.fromSeq, bucket.toSeq, bucket.messages);
+        }
+        if (!result.more) break;
+      }
+    }
+    return report;
+  }
+
+  /** Makes the held seq range exactly the server's contents. */
+  private replaceRange(roomId: string, fromSeq: number, toSeq: number, messages: MessageView[]): void {
+    const room = this.rooms.get(roomId);
+    if (!room) return;
+    const keep = new Set(messages.map((m) => m.id));
+    for (const [id, held] of room) {
+      if (held.seq >= fromSeq && held.seq <= toSeq && !keep.has(id)) room.delete(id);
+    }
+    for (const message of messages) {
+      const held = room.get(message.id);
+      if (held && held.changeSeq === message.changeSeq) continue;
+      room.set(message.id, message);
+      for (const listener of this.listeners) listener(message, 'repair');
     }
   }
 

@@ -1,7 +1,21 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import type { SyncPayload } from '@palaver/client';
+import type { MerkleReconcilePayload, SyncPayload } from '@palaver/client';
+import { MERKLE_BUCKET_SIZE, MERKLE_BUCKETS_MAX } from '@palaver/client';
 import { Type } from 'class-transformer';
-import { IsInt, IsObject, IsOptional, Max, Min, ValidateBy, ValidationOptions } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsInt,
+  IsMongoId,
+  IsObject,
+  IsOptional,
+  Matches,
+  Max,
+  Min,
+  ValidateBy,
+  ValidationOptions,
+} from 'class-validator';
 
 export const SYNC_PAGE_DEFAULT = 200;
 export const SYNC_PAGE_MAX = 500;
@@ -9,6 +23,7 @@ export const SYNC_PAGE_MAX = 500;
 export const SYNC_ROOMS_MAX = 1000;
 
 const ROOM_ID = /^[0-9a-f]{24}$/;
+const HASH = /^[0-9a-f]{16}$/;
 
 /** `{ [roomId]: changeSeq }`: room ids are ObjectIds, cursors non-negative safe integers. */
 function IsCursorMap(options?: ValidationOptions): PropertyDecorator {
@@ -48,4 +63,24 @@ export class SyncDto implements SyncPayload {
   @Min(1)
   @Max(SYNC_PAGE_MAX)
   limit?: number;
+}
+
+export class MerkleReconcileDto implements MerkleReconcilePayload {
+  @ApiProperty() @IsMongoId() roomId!: string;
+
+  @ApiProperty({ minimum: 0 })
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER / MERKLE_BUCKET_SIZE)
+  fromBucket!: number;
+
+  @ApiProperty({ type: [String], maxItems: MERKLE_BUCKETS_MAX })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MERKLE_BUCKETS_MAX)
+  @Matches(HASH, { each: true, message: 'each bucket hash must be 16 lower-case hex characters' })
+  buckets!: string[];
+
+  @ApiProperty() @Matches(HASH, { message: 'root must be 16 lower-case hex characters' }) root!: string;
 }

@@ -153,6 +153,29 @@ export class MessagesRepository {
     return docs.map(toRecord);
   }
 
+  /** id, seq and changeSeq of the messages with fromSeq ≤ seq ≤ toSeq (index {roomId, seq}); for summaries. */
+  async seqRangeSummary(
+    roomId: string,
+    fromSeq: number,
+    toSeq: number,
+  ): Promise<Array<{ id: string; seq: number; changeSeq: number }>> {
+    const docs = await this.model
+      .find({ roomId, seq: { $gte: fromSeq, $lte: toSeq } }, { _id: 1, seq: 1, changeSeq: 1 })
+      .lean<Array<{ _id: Types.ObjectId; seq: number; changeSeq: number }>>()
+      .exec();
+    return docs.map((d) => ({ id: d._id.toHexString(), seq: d.seq, changeSeq: d.changeSeq }));
+  }
+
+  /** The messages with fromSeq ≤ seq ≤ toSeq, in seq order. */
+  async seqRange(roomId: string, fromSeq: number, toSeq: number): Promise<MessageRecord[]> {
+    const docs = await this.model
+      .find({ roomId, seq: { $gte: fromSeq, $lte: toSeq } })
+      .sort({ seq: 1 })
+      .lean<LeanMessage[]>()
+      .exec();
+    return docs.map(toRecord);
+  }
+
   /** Newest first, seq < before; index {roomId:1, seq:-1}. */
   async page(roomId: string, before: number | undefined, limit: number): Promise<MessageRecord[]> {
     const filter = before === undefined ? { roomId } : { roomId, seq: { $lt: before } };
