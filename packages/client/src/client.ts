@@ -1,5 +1,6 @@
 import { AuthResult, UserView, UsersApi } from './accounts';
 import { HttpTransport, HttpTransportOptions, TokenSet } from './http';
+import { MediaApi } from './media';
 import { PluginsApi } from './plugins';
 import { MessagesApi, RoomsApi } from './rooms';
 import { SocketConnection, SocketConnectionOptions } from './socket';
@@ -16,6 +17,8 @@ export class PalaverClient {
   readonly users: UsersApi;
   readonly rooms: RoomsApi;
   readonly messages: MessagesApi;
+  /** Signed media links for `<video src>` / `<img src>`. */
+  readonly media: MediaApi;
   /** Plugin administration (admins) and plugins' own routes. */
   readonly plugins: PluginsApi;
   /** The Socket.IO connection (not opened until `socket.connect()`). */
@@ -29,6 +32,7 @@ export class PalaverClient {
     this.users = new UsersApi(this.http);
     this.rooms = new RoomsApi(this.http);
     this.messages = new MessagesApi(this.http);
+    this.media = new MediaApi(this.http);
     this.plugins = new PluginsApi(this.http);
     this.socket = new SocketConnection(this.http, opts.socket);
   }

@@ -2,6 +2,7 @@ export * from './http';
 export * from './accounts';
 export * from './plugins';
 export * from './client';
+export * from './media';
 export * from './protocol';
 export * from './rooms';
 export * from './socket';

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import contentDisposition from 'content-disposition';
 import parseRange from 'range-parser';
-import { AuthUser } from '../auth/auth-user';
 import { NotFoundError } from '../common/domain-error';
 import { GridFsChunkRepository } from './gridfs-chunk.repository';
 import { GrowingFileReader } from './growing-file-reader';
 import { MediaInspector, THUMBNAIL_TYPE } from './media-inspector';
+import { MediaReader } from './media-link.signer';
 import { MediaRecord } from './media.entity';
 import { MediaService, thumbnailFileId } from './media.service';
 
@@ -59,8 +59,8 @@ export class MediaDeliveryService {
     private readonly inspector: MediaInspector,
   ) {}
 
-  async file(user: AuthUser, id: string, req: MediaRequest): Promise<MediaResponse> {
-    const record = await this.media.readable(user, id);
+  async file(reader: MediaReader, id: string, req: MediaRequest): Promise<MediaResponse> {
+    const record = await this.media.readable(reader, id);
     if (record.status === 'failed') {
       return { status: 410, headers: { ...COMMON_HEADERS, 'Content-Type': 'text/plain' } };
     }
@@ -68,8 +68,8 @@ export class MediaDeliveryService {
     return this.complete(record, req);
   }
 
-  async thumbnail(user: AuthUser, id: string, req: MediaRequest): Promise<MediaResponse> {
-    const record = await this.media.readable(user, id);
+  async thumbnail(reader: MediaReader, id: string, req: MediaRequest): Promise<MediaResponse> {
+    const record = await this.media.readable(reader, id);
     const info = record.hasThumbnail ? await this.chunks.smallFileInfo(thumbnailFileId(id)) : null;
     if (!info) throw new NotFoundError('thumbnail');
     const etag = `"${record.sha256}-thumbnail"`;

@@ -1,4 +1,13 @@
-import { All, Controller, Get, Param, Req, Res, UseGuards } from '@nestjs/common';
+import { All, Controller, Get, Param, Query, Req, Res, UseGuards } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiExcludeEndpoint,
+  ApiForbiddenResponse,
+  ApiOkResponse,
+  ApiProduces,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -6,6 +15,9 @@ import { AuthUser } from '../auth/auth-user';
 import { AuthGuard } from '../auth/auth.guard';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { MediaDeliveryService, MediaRequest, MediaResponse } from './media-delivery.service';
+import { MediaLinkService, MediaLinkView } from './media-link.service';
+import { MediaReadGuard } from './media-read.guard';
+import { MediaLinkQueryDto, MediaLinkViewDto } from './media.dto';
 import { MediaUploadServer } from './media-upload.server';
 import { MediaService, MediaView } from './media.service';
 
@@ -34,43 +46,74 @@ async function send(res: Response, out: MediaResponse): Promise<void> {
   await pipeline(Readable.from(out.body, { objectMode: false }), res).catch(() => undefined);
 }
 
-/** tus uploads (POST/HEAD/PATCH/DELETE under /api/media/uploads), then reads of files and thumbnails. */
+/**
+ * tus uploads (POST/HEAD/PATCH/DELETE under /api/media/uploads), then reads of files and thumbnails,
+ * which take either the Bearer header or a signed link from GET :id/link (for `<video src>`).
+ */
+@ApiTags('media')
+@ApiBearerAuth()
 @Controller('media')
-@UseGuards(AuthGuard)
 export class MediaController {
   constructor(
     private readonly uploads: MediaUploadServer,
     private readonly media: MediaService,
     private readonly delivery: MediaDeliveryService,
+    private readonly links: MediaLinkService,
   ) {}
 
+  @ApiExcludeEndpoint()
+  @UseGuards(AuthGuard)
   @All(['uploads', 'uploads/:id'])
   async tus(@CurrentUser() user: AuthUser, @Req() req: Request, @Res() res: Response): Promise<void> {
     await this.uploads.handle(user, req, res);
   }
 
+  @UseGuards(AuthGuard)
   @Get(':id/info')
   async info(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<MediaView> {
     return this.media.describe(user, id);
   }
 
-  @Get(':id/thumbnail')
-  async thumbnail(
-    @CurrentUser() user: AuthUser,
-    @Param('id') id: string,
-    @Req() req: Request,
-    @Res() res: Response,
-  ): Promise<void> {
-    await send(res, await this.delivery.thumbnail(user, id, mediaRequest(req, res)));
+  @UseGuards(AuthGuard)
+  @Get(':id/link')
+  @ApiOkResponse({
+    type: MediaLinkViewDto,
+    description: 'Signed URLs for the file and its thumbnail, usable without a header for a few minutes',
+  })
+  async link(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<MediaLinkView> {
+    return this.links.issue(user, id);
   }
 
-  @Get(':id')
-  async file(
-    @CurrentUser() user: AuthUser,
+  @UseGuards(MediaReadGuard)
+  @Get(':id/thumbnail')
+  @ApiProduces('image/webp')
+  @ApiOkResponse({ description: 'The thumbnail (Bearer header or signed link)' })
+  @ApiUnauthorizedResponse({ description: 'No credentials, or the signed link expired' })
+  @ApiForbiddenResponse({ description: 'The signature does not match this media id' })
+  async thumbnail(
+    @Req() req: Request & { user?: AuthUser },
     @Param('id') id: string,
-    @Req() req: Request,
+    @Query() link: MediaLinkQueryDto,
     @Res() res: Response,
   ): Promise<void> {
-    await send(res, await this.delivery.file(user, id, mediaRequest(req, res)));
+    const reader = this.links.reader(req.user, id, link);
+    await send(res, await this.delivery.thumbnail(reader, id, mediaRequest(req, res)));
+  }
+
+  @UseGuards(MediaReadGuard)
+  @Get(':id')
+  @ApiOkResponse({
+    description: 'The file: Range, ETag, live reads while uploading (Bearer header or signed link)',
+  })
+  @ApiUnauthorizedResponse({ description: 'No credentials, or the signed link expired' })
+  @ApiForbiddenResponse({ description: 'The signature does not match this media id' })
+  async file(
+    @Req() req: Request & { user?: AuthUser },
+    @Param('id') id: string,
+    @Query() link: MediaLinkQueryDto,
+    @Res() res: Response,
+  ): Promise<void> {
+    const reader = this.links.reader(req.user, id, link);
+    await send(res, await this.delivery.file(reader, id, mediaRequest(req, res)));
   }
 }

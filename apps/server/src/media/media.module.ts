@@ -6,6 +6,7 @@ import { GridFsChunkRepository } from './gridfs-chunk.repository';
 import { GrowingFileReader } from './growing-file-reader';
 import { MediaAnnouncer } from './media-announcer.listener';
 import { MediaDeliveryService } from './media-delivery.service';
+import { MediaLinkService } from './media-link.service';
 import { MediaInspector } from './media-inspector';
 import { MediaSweeper } from './media-sweeper.service';
 import { MediaUploadServer } from './media-upload.server';
@@ -46,6 +47,7 @@ export class MediaModule {
         MediaService,
         GrowingFileReader,
         MediaDeliveryService,
+        MediaLinkService,
         MediaUploadServer,
         MediaSweeper,
         MediaAnnouncer,

@@ -17,6 +17,7 @@ import { GridFsChunkRepository } from './gridfs-chunk.repository';
 import { MEDIA_CHUNK_SIZE, MediaRecord } from './media.entity';
 import './media.events';
 import { MediaInspector, THUMBNAIL_TYPE } from './media-inspector';
+import { isVerifiedMediaLink, MediaReader } from './media-link.signer';
 import { MediaRepository } from './media.repository';
 import { UploadContext, UploadPolicy } from './upload-policy';
 
@@ -322,11 +323,18 @@ export class MediaService {
     return toMediaView(await this.readable(user, id));
   }
 
-  /** The record, after checking the user may read the room it was posted in. */
-  async readable(user: AuthUser, id: string): Promise<MediaRecord> {
+  /**
+   * The record, after checking the user may read the room it was posted in. A verified signed link
+   * for this id stands for that check (made when the link was issued, minutes ago at most).
+   */
+  async readable(reader: MediaReader, id: string): Promise<MediaRecord> {
     const record = this.isMediaId(id) ? await this.media.findById(id) : null;
     if (!record || record.deleteAfter) throw new NotFoundError('media', 'id');
-    await this.access.require(user, record.roomId, 'room.read');
+    if (isVerifiedMediaLink(reader)) {
+      if (reader.mediaId !== record.id) throw new NotFoundError('media', 'id');
+    } else {
+      await this.access.require(reader, record.roomId, 'room.read');
+    }
     return record;
   }
 
