@@ -110,7 +110,7 @@ describe('media in a real browser (Chromium) through signed links', () => {
   before(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
     const { chromium } = await import('playwright-core');
-    cluster = await startCluster({ nodes: 1, redis: false });
+    cluster = await startCluster({ nodes: 1, redis: false, env: { LOG_LEVEL: 'info' } });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
     page = await browser.newPage();
     // The page lives on the server's origin, as the web app does (media is Cross-Origin-Resource-Policy: same-origin).
@@ -138,6 +138,11 @@ describe('media in a real browser (Chromium) through signed links', () => {
     const tampered = new URL(link.url);
     tampered.searchParams.set('exp', String(Number(tampered.searchParams.get('exp')) + 60));
     assert.deepEqual(await loadImage(page, tampered.toString()), { loaded: false, width: 0, height: 0 });
+    // The request log names the file but not the link's signature.
+    const sig = new URL(link.url).searchParams.get('sig')!;
+    const logs = cluster.nodes[0]!.logs(400);
+    assert.ok(logs.includes(`/api/media/${id}?`), 'the media reads are logged');
+    assert.ok(!logs.includes(sig), 'the signature stays out of the log');
     // Without a link the browser has no way to authenticate.
     assert.deepEqual(await loadImage(page, `${cluster.nodes[0]!.url}/api/media/${id}`), {
       loaded: false,

@@ -31,7 +31,8 @@ import { AppLogger } from './app-logger';
             req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
               id: req.id,
               method: req.method,
-              url: req.url,
+              // Signed media links carry their credential in the query (docs/media.md).
+              url: req.url.replace(/([?&]sig=)[^&]*/g, '$1[redacted]'),
               remoteAddress: req.remoteAddress,
             }),
             res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
