@@ -157,4 +157,15 @@ describe('RoomAccess', () => {
     assert.deepEqual(missing.toBody(), hidden.toBody());
     assert.equal(missing.field, 'roomId');
   });
+
+  it('finds the caller’s membership when the room id is spelled in upper case', async () => {
+    // Like the database: ids match in any case, memberships are keyed by the stored lower-case id.
+    const caseBlind = new RoomAccess({
+      findById: async (id: string) => (id.toLowerCase() === ROOM_ID ? stored : null),
+      findMember: async (roomId: string, userId: string) =>
+        roomId === ROOM_ID && userId === 'u1' ? member('moderator') : null,
+    } as unknown as RoomsRepository);
+    const view = await caseBlind.require(user(), ROOM_ID.toUpperCase(), 'room.moderate');
+    assert.equal(view.myRole, 'moderator');
+  });
 });

@@ -69,9 +69,14 @@ export class RoomAccess {
 
   /** Like require(), but hands back the stored records for services that go on to change them. */
   async grant(user: AuthUser, roomId: string, permission: RoomPermission): Promise<RoomAccessGrant> {
-    const room = await this.rooms.findById(roomId);
+    // Both reads at once: one round trip of waiting instead of two on every send (docs/performance.md).
+    const [room, found] = await Promise.all([
+      this.rooms.findById(roomId),
+      this.rooms.findMember(roomId, user.id),
+    ]);
     if (!room) throw new NotFoundError('room', 'roomId');
-    const membership = await this.rooms.findMember(room.id, user.id);
+    // The stored id is lower-case hex; an id given in another spelling is looked up again by the stored one.
+    const membership = room.id === roomId ? found : await this.rooms.findMember(room.id, user.id);
     assertRoomPermission(user, room, membership, permission);
     return { room, membership };
   }
