@@ -76,6 +76,11 @@ describe('signed media links (GET /api/media/:id/link) through the real server',
     assert.equal(range.headers.get('content-range'), `bytes 10-29/${png.length}`);
     assert.deepEqual(range.body, png.subarray(10, 30));
 
+    // Other query parameters (a cache buster) are ignored, with a link and with the Bearer header.
+    assert.equal((await getWithoutHeader(`${link.url}&t=1`)).status, 200);
+    const bearer = { authorization: `Bearer ${bob.accessToken}` };
+    assert.equal((await getWithoutHeader(`${server.url}/api/media/${id}?t=1`, bearer)).status, 200);
+
     const etag = whole.headers.get('etag')!;
     assert.equal((await getWithoutHeader(link.url, { 'if-none-match': etag })).status, 304);
 
@@ -142,6 +147,7 @@ describe('signed media links (GET /api/media/:id/link) through the real server',
       ['a later expiry', query({ exp: String(exp + 3600) }), 403],
       ['no user id', query({ u: null }), 403],
       ['a truncated signature', query({ sig: sig.slice(0, 20) }), 403],
+      ['a repeated sig parameter', `${query({})}&sig=${sig}`, 403],
     ];
     // Properly signed with the server's key, but already expired.
     const key = deriveMediaLinkKey(TOKEN_SECRET);

@@ -41,13 +41,16 @@ export class MediaLinkService {
 
   /**
    * The reader of a GET: a signed link when the query carries `sig` (the Authorization header is then
-   * not consulted), else the Bearer user that MediaReadGuard authenticated.
+   * not consulted), else the Bearer user that MediaReadGuard authenticated. Other query parameters
+   * (a cache buster) are ignored, as they were before links existed.
    */
-  reader(user: AuthUser | undefined, id: string, creds: MediaLinkCredentials): MediaReader {
-    if (creds.sig === undefined) {
+  reader(user: AuthUser | undefined, id: string, query: Record<string, unknown>): MediaReader {
+    if (query.sig === undefined) {
       if (!user) throw new UnauthorizedError('missing bearer access token or signed link');
       return user;
     }
+    const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+    const creds: MediaLinkCredentials = { u: text(query.u), exp: text(query.exp), sig: text(query.sig) };
     const check = this.signer.check(id, creds);
     if (check.ok) return check.link;
     if (check.reason === 'expired') throw new UnauthorizedError('media link expired; request a new one');

@@ -1,10 +1,11 @@
-import { All, Controller, Get, Param, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { All, applyDecorators, Controller, Get, Param, Query, Req, Res, UseGuards } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiExcludeEndpoint,
   ApiForbiddenResponse,
   ApiOkResponse,
   ApiProduces,
+  ApiQuery,
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
@@ -17,9 +18,18 @@ import { CurrentUser } from '../auth/current-user.decorator';
 import { MediaDeliveryService, MediaRequest, MediaResponse } from './media-delivery.service';
 import { MediaLinkService, MediaLinkView } from './media-link.service';
 import { MediaReadGuard } from './media-read.guard';
-import { MediaLinkQueryDto, MediaLinkViewDto } from './media.dto';
+import { MediaLinkViewDto } from './media.dto';
 import { MediaUploadServer } from './media-upload.server';
 import { MediaService, MediaView } from './media.service';
+
+/** The signed-link query in Swagger; the query is read as plain strings so other parameters stay ignored. */
+function ApiSignedLinkQuery(): MethodDecorator {
+  return applyDecorators(
+    ApiQuery({ name: 'u', required: false, description: 'Signed link: the user it was issued to' }),
+    ApiQuery({ name: 'exp', required: false, description: 'Signed link: expiry, unix seconds' }),
+    ApiQuery({ name: 'sig', required: false, description: 'Signed link: base64url HMAC-SHA256' }),
+  );
+}
 
 function mediaRequest(req: Request, res: Response): MediaRequest {
   const aborted = new AbortController();
@@ -87,21 +97,23 @@ export class MediaController {
   @UseGuards(MediaReadGuard)
   @Get(':id/thumbnail')
   @ApiProduces('image/webp')
+  @ApiSignedLinkQuery()
   @ApiOkResponse({ description: 'The thumbnail (Bearer header or signed link)' })
   @ApiUnauthorizedResponse({ description: 'No credentials, or the signed link expired' })
   @ApiForbiddenResponse({ description: 'The signature does not match this media id' })
   async thumbnail(
     @Req() req: Request & { user?: AuthUser },
     @Param('id') id: string,
-    @Query() link: MediaLinkQueryDto,
+    @Query() query: Record<string, unknown>,
     @Res() res: Response,
   ): Promise<void> {
-    const reader = this.links.reader(req.user, id, link);
+    const reader = this.links.reader(req.user, id, query);
     await send(res, await this.delivery.thumbnail(reader, id, mediaRequest(req, res)));
   }
 
   @UseGuards(MediaReadGuard)
   @Get(':id')
+  @ApiSignedLinkQuery()
   @ApiOkResponse({
     description: 'The file: Range, ETag, live reads while uploading (Bearer header or signed link)',
   })
@@ -110,10 +122,10 @@ export class MediaController {
   async file(
     @Req() req: Request & { user?: AuthUser },
     @Param('id') id: string,
-    @Query() link: MediaLinkQueryDto,
+    @Query() query: Record<string, unknown>,
     @Res() res: Response,
   ): Promise<void> {
-    const reader = this.links.reader(req.user, id, link);
+    const reader = this.links.reader(req.user, id, query);
     await send(res, await this.delivery.file(reader, id, mediaRequest(req, res)));
   }
 }
