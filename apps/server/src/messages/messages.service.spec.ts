@@ -175,7 +175,19 @@ describe('MessagesService', () => {
     const again = await service.send(alice, { roomId: ROOM, text: 'hi (retry)', clientMessageId: 'c1' });
     assert.deepEqual(again, { ...first, duplicate: true });
     assert.equal(emitted.length, 1);
-    assert.equal(rooms.room.lastSeq, 1);
+    assert.equal(messages.rows.length, 1);
+  });
+
+  it('acks a retry of a stored message as a duplicate even when a plugin now refuses the send', async () => {
+    const first = await service.send(alice, { roomId: ROOM, text: 'hi', clientMessageId: 'c1' });
+    gate = async () => {
+      throw new RejectedError('you are sending messages too fast');
+    };
+    const again = await service.send(alice, { roomId: ROOM, text: 'hi', clientMessageId: 'c1' });
+    assert.deepEqual(again, { ...first, duplicate: true });
+    const fresh = await rejection(service.send(alice, { roomId: ROOM, text: 'hi', clientMessageId: 'c2' }));
+    assert.ok(fresh instanceof RejectedError);
+    assert.equal(emitted.length, 1);
   });
 
   it('joins concurrent sends of the same clientMessageId into one insert', async () => {

@@ -75,9 +75,9 @@ export class MessagesService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * validate → access → idempotency → [plugin beforeSend hooks] → number + insert → event → ack.
+   * validate → access → [plugin beforeSend hooks] → number + insert → event → ack.
    * A retry with the same clientMessageId gets the original message's ack (`duplicate: true`) and
-   * nothing is broadcast again.
+   * nothing is broadcast again: the unique index {roomId, authorId, clientMessageId} refuses the insert.
    */
   async send(user: AuthUser, input: SendMessageInput): Promise<SendMessageAck> {
     const text = this.checkText(input.text);
@@ -90,16 +90,24 @@ export class MessagesService implements OnModuleInit, OnModuleDestroy {
   }
 
   private async sendOnce(user: AuthUser, input: SendMessageInput): Promise<SendMessageAck> {
+    // No lookup of clientMessageId up front: a retry is rare, so it is caught by the unique index on
+    // insert instead of costing every send a round trip; the counter value it took stays unused.
     const room = await this.access.require(user, input.roomId, 'room.post');
-    const existing = await this.messages.findByClientMessageId(room.id, user.id, input.clientMessageId);
-    if (existing) return toAck(existing, true);
 
     // Plugins (moderation) may refuse the message or rewrite its text; a rewrite is checked like input.
-    const checked = await this.hooks.gate('message.beforeSend', {
-      user: toPluginUser(user),
-      roomId: room.id,
-      text: input.text,
-    });
+    let checked: { text: string };
+    try {
+      checked = await this.hooks.gate('message.beforeSend', {
+        user: toPluginUser(user),
+        roomId: room.id,
+        text: input.text,
+      });
+    } catch (err) {
+      // A retry of a message already stored (say, a flood limit counting the retry) still gets its ack.
+      const stored = await this.messages.findByClientMessageId(room.id, user.id, input.clientMessageId);
+      if (stored) return toAck(stored, true);
+      throw err;
+    }
     if (checked.text !== input.text) input = { ...input, text: this.checkText(checked.text) };
 
     const seq = await this.rooms.nextSeq(room.id);
@@ -116,7 +124,7 @@ export class MessagesService implements OnModuleInit, OnModuleDestroy {
         ...(input.attachments ? { attachments: input.attachments } : {}),
       });
     } catch (err) {
-      // The same send racing on another node won; its message is the one (this seq stays unused).
+      // A retry of a stored send, or the same send racing on another node: the stored message is the one.
       if (!isDuplicateKey(err)) throw err;
       const winner = await this.messages.findByClientMessageId(room.id, user.id, input.clientMessageId);
       if (!winner) throw err;
