@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { crc32, deflateSync } from 'node:zlib';
 import type { Browser, Page } from 'playwright-core';
 import { startCluster, TestCluster } from './support/cluster';
+import { waitFor } from './support/ports';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -45,28 +46,58 @@ function png(width: number, height: number): Buffer {
   ]);
 }
 
-/** Creates a tus upload into `roomId` and sends the whole body in one PATCH; returns the media id. */
+/** The tus requests of one upload, spoken with fetch. */
+class TusUpload {
+  private constructor(
+    private readonly client: PalaverClient,
+    readonly id: string,
+  ) {}
+
+  private static headers(client: PalaverClient): Record<string, string> {
+    return { authorization: `Bearer ${client.accessToken}`, 'tus-resumable': '1.0.0' };
+  }
+
+  /** Creates an upload of `length` bytes into `roomId`. */
+  static async create(
+    client: PalaverClient,
+    roomId: string,
+    name: string,
+    length: number,
+  ): Promise<TusUpload> {
+    const meta = (value: string) => Buffer.from(value).toString('base64');
+    const res = await fetch(`${client.baseUrl}/api/media/uploads`, {
+      method: 'POST',
+      headers: {
+        ...TusUpload.headers(client),
+        'upload-length': String(length),
+        'upload-metadata': `roomId ${meta(roomId)},filename ${meta(name)}`,
+      },
+      signal: AbortSignal.timeout(10_000),
+    });
+    assert.equal(res.status, 201, await res.text());
+    return new TusUpload(client, res.headers.get('location')!.split('/').pop()!);
+  }
+
+  async patch(offset: number, bytes: Buffer): Promise<void> {
+    const res = await fetch(`${this.client.baseUrl}/api/media/uploads/${this.id}`, {
+      method: 'PATCH',
+      headers: {
+        ...TusUpload.headers(this.client),
+        'upload-offset': String(offset),
+        'content-type': 'application/offset+octet-stream',
+      },
+      body: bytes,
+      signal: AbortSignal.timeout(10_000),
+    });
+    assert.equal(res.status, 204, await res.text());
+  }
+}
+
+/** Uploads `data` in one PATCH; returns the media id. */
 async function upload(client: PalaverClient, roomId: string, name: string, data: Buffer): Promise<string> {
-  const auth = { authorization: `Bearer ${client.accessToken}`, 'tus-resumable': '1.0.0' };
-  const metadata = [
-    `roomId ${Buffer.from(roomId).toString('base64')}`,
-    `filename ${Buffer.from(name).toString('base64')}`,
-  ];
-  const created = await fetch(`${client.baseUrl}/api/media/uploads`, {
-    method: 'POST',
-    headers: { ...auth, 'upload-length': String(data.length), 'upload-metadata': metadata.join(',') },
-    signal: AbortSignal.timeout(10_000),
-  });
-  assert.equal(created.status, 201, await created.text());
-  const id = created.headers.get('location')!.split('/').pop()!;
-  const patched = await fetch(`${client.baseUrl}/api/media/uploads/${id}`, {
-    method: 'PATCH',
-    headers: { ...auth, 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
-    body: data,
-    signal: AbortSignal.timeout(10_000),
-  });
-  assert.equal(patched.status, 204, await patched.text());
-  return id;
+  const tus = await TusUpload.create(client, roomId, name, data.length);
+  await tus.patch(0, data);
+  return tus.id;
 }
 
 /** The little of the DOM that runs inside page.evaluate() (this project compiles without lib "dom"). */
@@ -98,6 +129,67 @@ async function loadImage(
       }),
     src,
   );
+}
+
+/**
+ * Browser-side scripts for the video test, as source text: they use canvas, MediaRecorder and
+ * HTMLVideoElement, which this project's TypeScript (no lib "dom") does not describe.
+ */
+// Noise frames at 6 Mbit/s for 6 s: 2-4 MB. Chromium starts a stream of unknown length only after
+// about a megabyte has arrived, so the part sent before the link is loaded must be at least that big.
+const RECORD_WEBM = `(async () => {
+  const canvas = document.createElement('canvas');
+  canvas.width = 160;
+  canvas.height = 120;
+  const ctx = canvas.getContext('2d');
+  const timer = setInterval(() => {
+    const image = ctx.createImageData(160, 120);
+    crypto.getRandomValues(image.data.subarray(0, 65536));
+    crypto.getRandomValues(image.data.subarray(65536));
+    for (let i = 3; i < image.data.length; i += 4) image.data[i] = 255;
+    ctx.putImageData(image, 0, 0);
+  }, 33);
+  const recorder = new MediaRecorder(canvas.captureStream(30), {
+    mimeType: 'video/webm;codecs=vp8',
+    videoBitsPerSecond: 6000000,
+  });
+  const parts = [];
+  recorder.ondataavailable = (event) => parts.push(event.data);
+  const stopped = new Promise((resolve) => (recorder.onstop = resolve));
+  recorder.start(100);
+  await new Promise((resolve) => setTimeout(resolve, 6000));
+  recorder.stop();
+  await stopped;
+  clearInterval(timer);
+  const bytes = new Uint8Array(await new Blob(parts).arrayBuffer());
+  let binary = '';
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary);
+})()`;
+
+/** Starts a muted <video> on `src`; window.videoState() reports how far it got. */
+const startVideo = (src: string) => `(() => {
+  const video = document.createElement('video');
+  video.muted = true;
+  video.defaultPlaybackRate = 4;
+  const state = { loaded: false, ended: false, error: null, width: 0 };
+  video.onloadeddata = () => { state.loaded = true; state.width = video.videoWidth; video.play().catch(() => {}); };
+  video.onended = () => { state.ended = true; };
+  video.onerror = () => { state.error = video.error ? video.error.code : -1; };
+  window.videoState = () => ({ ...state });
+  video.src = ${JSON.stringify(src)};
+  document.body.append(video);
+})()`;
+
+interface VideoState {
+  loaded: boolean;
+  ended: boolean;
+  error: number | null;
+  width: number;
+}
+
+async function videoState(page: Page): Promise<VideoState> {
+  return page.evaluate('window.videoState()') as Promise<VideoState>;
 }
 
 describe('media in a real browser (Chromium) through signed links', () => {
@@ -149,5 +241,29 @@ describe('media in a real browser (Chromium) through signed links', () => {
       width: 0,
       height: 0,
     });
+  });
+
+  it('a <video> with a signed link starts playing a recording while its upload is still arriving', async () => {
+    const webm = Buffer.from((await page.evaluate(RECORD_WEBM)) as string, 'base64');
+    assert.ok(webm.length > 1_500_000, `recorded ${webm.length} bytes`);
+    const tus = await TusUpload.create(client, roomId, 'clip.webm', webm.length);
+    const firstPart = Math.floor(webm.length * 0.65);
+    await tus.patch(0, webm.subarray(0, firstPart));
+
+    const link = await client.media.link(tus.id);
+    await page.evaluate(startVideo(link.url));
+    await waitFor(
+      'the video to load its first frame',
+      async () => (await videoState(page)).loaded,
+      15_000,
+      100,
+    );
+    const info = await client.http.request<{ status: string }>('GET', `/media/${tus.id}/info`);
+    assert.equal(info.status, 'uploading', 'the video loaded before the upload ended');
+    assert.equal((await videoState(page)).width, 160);
+
+    await tus.patch(firstPart, webm.subarray(firstPart));
+    await waitFor('the video to play to its end', async () => (await videoState(page)).ended, 20_000, 100);
+    assert.equal((await videoState(page)).error, null);
   });
 });
