@@ -20,6 +20,7 @@ import { ReadStateModule } from './read-state/read-state.module';
 import { RealtimeModule } from './realtime/realtime.module';
 import { RoomsModule } from './rooms/rooms.module';
 import { SearchModule } from './search/search.module';
+import { ThreadsModule } from './threads/threads.module';
 import { UsersModule } from './users/users.module';
 
 /** The database name inside MONGO_URL / the embedded docstore. */
@@ -68,6 +69,7 @@ export class AppModule {
         ReadStateModule,
         PresenceModule,
         SearchModule,
+        ThreadsModule,
 
         // --- plugins
         PluginsModule,

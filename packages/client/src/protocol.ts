@@ -137,6 +137,32 @@ export interface MessageView {
   attachments?: MessageAttachmentView[];
   /** Reactions, emoji in first-reaction order; absent when there are none (and on tombstones). */
   reactions?: ReactionView[];
+  /** Set on thread replies: the root message's id. */
+  threadRootId?: string;
+  /** Set on thread roots with replies. */
+  thread?: ThreadSummary;
+}
+
+export interface ThreadSummary {
+  /** Replies not deleted. */
+  replyCount: number;
+  lastReplyId: string | null;
+  lastReplyAt: string | null;
+}
+
+export interface ThreadHistoryPayload {
+  rootId: string;
+  /** Only replies with seq < before. */
+  before?: number;
+  /** 1–100, default 50. */
+  limit?: number;
+}
+
+export interface ThreadPage {
+  root: MessageView;
+  /** Newest first, tombstones included. */
+  replies: MessageView[];
+  nextBefore: number | null;
 }
 
 export interface ReactionView {
@@ -190,6 +216,8 @@ export interface SendMessagePayload {
   text: string;
   /** Client-chosen id (1–64 chars of [A-Za-z0-9_-]); a retried send with the same id returns the original ack. */
   clientMessageId: string;
+  /** Reply in this message's thread (same room; a reply cannot itself be a thread root). */
+  threadRootId?: string;
 }
 
 export interface SendMessageAck {
@@ -400,6 +428,7 @@ export interface ClientToServerEvents {
   'message:delete': (payload: DeleteMessagePayload, ack: (res: Ack<MessageView>) => void) => void;
   'message:history': (payload: HistoryPayload, ack: (res: Ack<MessageHistoryPage>) => void) => void;
   sync: (payload: SyncPayload, ack: (res: Ack<SyncPage>) => void) => void;
+  'thread:history': (payload: ThreadHistoryPayload, ack: (res: Ack<ThreadPage>) => void) => void;
   'sync:merkle': (payload: MerkleReconcilePayload, ack: (res: Ack<MerkleReconcileResult>) => void) => void;
   'search:messages': (payload: SearchPayload, ack: (res: Ack<SearchPage>) => void) => void;
   'presence:set': (payload: PresenceSetPayload, ack: (res: Ack<PresenceEvent>) => void) => void;

@@ -22,6 +22,8 @@ export interface MessageRecord {
   reactions?: Record<string, string[]>;
   /** Lower-cased usernames and '@room' the text mentions. */
   mentions?: string[];
+  threadRootId?: string;
+  thread?: { replyCount: number; lastReplyId: string | null; lastReplyAt: Date | null };
 }
 
 /** A media file posted with a message (the upload's declared facts). */
@@ -50,6 +52,16 @@ export function toMessageView(message: MessageRecord): MessageView {
       ? { attachments: message.attachments.map((a) => ({ ...a, url: `/api/media/${a.mediaId}` })) }
       : {}),
     ...reactionViews(message),
+    ...(message.threadRootId ? { threadRootId: message.threadRootId } : {}),
+    ...(message.thread && message.thread.replyCount > 0
+      ? {
+          thread: {
+            replyCount: message.thread.replyCount,
+            lastReplyId: message.thread.lastReplyId,
+            lastReplyAt: message.thread.lastReplyAt?.toISOString() ?? null,
+          },
+        }
+      : {}),
   };
 }
 

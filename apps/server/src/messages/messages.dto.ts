@@ -40,6 +40,11 @@ export class SendMessageBodyDto {
   @IsString()
   @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'clientMessageId must be 1-64 characters of A-Z a-z 0-9 _ -' })
   clientMessageId!: string;
+
+  @ApiPropertyOptional({ description: 'Reply in the thread of this message (same room; not itself a reply)' })
+  @IsOptional()
+  @IsMongoId()
+  threadRootId?: string;
 }
 
 export class SendMessageDto extends SendMessageBodyDto implements SendMessagePayload {

@@ -16,6 +16,7 @@ export interface NewMessage {
   text: string;
   clientMessageId: string;
   attachments?: MessageAttachment[];
+  threadRootId?: string;
 }
 
 /** All message I/O; returns plain MessageRecords. */
@@ -176,6 +177,47 @@ export class MessagesRepository {
     return docs.map(toRecord);
   }
 
+  /** Replies of a thread, newest first, seq < before; index {threadRootId, seq}. */
+  async threadPage(rootId: string, before: number | undefined, limit: number): Promise<MessageRecord[]> {
+    const filter =
+      before === undefined ? { threadRootId: rootId } : { threadRootId: rootId, seq: { $lt: before } };
+    const docs = await this.model.find(filter).sort({ seq: -1 }).limit(limit).lean<LeanMessage[]>().exec();
+    return docs.map(toRecord);
+  }
+
+  /** Live (not deleted) replies of a thread: how many, and the newest. */
+  async threadStats(rootId: string): Promise<{ replyCount: number; lastReply: MessageRecord | null }> {
+    const filter = { threadRootId: rootId, deletedAt: null };
+    const [replyCount, last] = await Promise.all([
+      this.model.countDocuments(filter).exec(),
+      this.model.findOne(filter).sort({ seq: -1 }).lean<LeanMessage>().exec(),
+    ]);
+    return { replyCount, lastReply: last ? toRecord(last) : null };
+  }
+
+  /**
+   * Stores a root's thread summary with the change stamp `changeSeq`, unless a later change landed
+   * (then the caller recomputes with a fresh stamp).
+   */
+  async applyThreadSummary(
+    rootId: string,
+    changeSeq: number,
+    thread: NonNullable<MessageRecord['thread']>,
+  ): Promise<{ message: MessageRecord; applied: boolean } | null> {
+    if (!isValidObjectId(rootId)) return null;
+    const doc = await this.model
+      .findOneAndUpdate(
+        { _id: rootId, changeSeq: { $lt: changeSeq } },
+        { $set: { thread, changeSeq } },
+        { new: true },
+      )
+      .lean<LeanMessage>()
+      .exec();
+    if (doc) return { message: toRecord(doc), applied: true };
+    const current = await this.findById(rootId);
+    return current ? { message: current, applied: false } : null;
+  }
+
   /** Newest first, seq < before; index {roomId:1, seq:-1}. */
   async page(roomId: string, before: number | undefined, limit: number): Promise<MessageRecord[]> {
     const filter = before === undefined ? { roomId } : { roomId, seq: { $lt: before } };
@@ -226,5 +268,7 @@ function toRecord(doc: LeanMessage): MessageRecord {
       : {}),
     ...(doc.reactions ? { reactions: doc.reactions } : {}),
     ...(doc.mentions?.length ? { mentions: doc.mentions } : {}),
+    ...(doc.threadRootId ? { threadRootId: doc.threadRootId } : {}),
+    ...(doc.thread ? { thread: doc.thread } : {}),
   };
 }

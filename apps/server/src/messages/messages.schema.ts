@@ -32,6 +32,15 @@ export class MessageDocument {
   /** Distinct normalized words of the text, for search (search/search-tokens.ts); none once deleted. */
   @Prop({ type: [String], default: undefined, select: false })
   tokens?: string[];
+  /** Set on thread replies: the root message's id. */
+  @Prop({ type: String, default: undefined })
+  threadRootId?: string;
+  /** On thread roots: replies (not deleted), the newest one (threads/). */
+  @Prop({
+    type: { _id: false, replyCount: Number, lastReplyId: String, lastReplyAt: Date },
+    default: undefined,
+  })
+  thread?: { replyCount: number; lastReplyId: string | null; lastReplyAt: Date | null };
 }
 
 export const MessageSchema = SchemaFactory.createForClass(MessageDocument);
@@ -40,3 +49,4 @@ MessageSchema.index({ roomId: 1, changeSeq: 1 });
 MessageSchema.index({ roomId: 1, authorId: 1, clientMessageId: 1 }, { unique: true });
 MessageSchema.index({ roomId: 1, mentions: 1, seq: 1 });
 MessageSchema.index({ tokens: 1, roomId: 1 });
+MessageSchema.index({ threadRootId: 1, seq: -1 }, { sparse: true });

@@ -26,6 +26,8 @@ export interface SendMessageInput {
   clientMessageId: string;
   /** Set only by the server (postAttachment); clients cannot send it. */
   attachments?: MessageAttachment[];
+  /** A reply in this message's thread (threads/). */
+  threadRootId?: string;
 }
 
 export interface EditMessageInput {
@@ -110,6 +112,7 @@ export class MessagesService implements OnModuleInit, OnModuleDestroy {
     }
     if (checked.text !== input.text) input = { ...input, text: this.checkText(checked.text) };
 
+    if (input.threadRootId) await this.checkThreadRoot(room.id, input.threadRootId);
     const seq = await this.rooms.nextSeq(room.id);
     if (seq === null) throw new NotFoundError('room', 'roomId');
     let stored: MessageRecord;
@@ -122,6 +125,7 @@ export class MessagesService implements OnModuleInit, OnModuleDestroy {
         text: input.text,
         clientMessageId: input.clientMessageId,
         ...(input.attachments ? { attachments: input.attachments } : {}),
+        ...(input.threadRootId ? { threadRootId: input.threadRootId } : {}),
       });
     } catch (err) {
       // A retry of a stored send, or the same send racing on another node: the stored message is the one.
@@ -228,6 +232,14 @@ export class MessagesService implements OnModuleInit, OnModuleDestroy {
       if (err instanceof NotFoundError) throw new NotFoundError('message', 'messageId');
       throw err;
     }
+  }
+
+  /** A thread root is a message of the same room, not deleted, and not itself a reply. */
+  private async checkThreadRoot(roomId: string, rootId: string): Promise<void> {
+    const root = await this.messages.findById(rootId);
+    if (!root || root.roomId !== roomId) throw new NotFoundError('message', 'threadRootId');
+    if (root.deletedAt) throw new ConflictError('the thread root was deleted', 'threadRootId');
+    if (root.threadRootId) throw new ValidationFailedError('a reply cannot start a thread', 'threadRootId');
   }
 
   private checkText(text: string): string {
