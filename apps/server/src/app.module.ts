@@ -13,6 +13,7 @@ import { MediaModule } from './media/media.module';
 import { MentionsModule } from './mentions/mentions.module';
 import { MessagesModule } from './messages/messages.module';
 import { PluginUploadPolicy } from './plugins/plugin-upload.policy';
+import { PinsModule } from './pins/pins.module';
 import { PluginsModule } from './plugins/plugins.module';
 import { PresenceModule } from './presence/presence.module';
 import { ReactionsModule } from './reactions/reactions.module';
@@ -70,6 +71,7 @@ export class AppModule {
         PresenceModule,
         SearchModule,
         ThreadsModule,
+        PinsModule,
 
         // --- plugins
         PluginsModule,

@@ -352,6 +352,21 @@ export interface SearchPage {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// Pins
+
+export interface PinView {
+  roomId: string;
+  pinnedBy: string;
+  pinnedAt: string;
+  message: MessageView;
+}
+
+export interface PinRemovedEvent {
+  roomId: string;
+  messageId: string;
+}
+
+// ---------------------------------------------------------------------------------------------------
 // Catch-up (see docs/realtime.md, "Catch-up")
 
 /** What a (re)connecting client holds: per room, the highest changeSeq it has applied (0: nothing). */
@@ -428,6 +443,10 @@ export interface ClientToServerEvents {
   'message:delete': (payload: DeleteMessagePayload, ack: (res: Ack<MessageView>) => void) => void;
   'message:history': (payload: HistoryPayload, ack: (res: Ack<MessageHistoryPage>) => void) => void;
   sync: (payload: SyncPayload, ack: (res: Ack<SyncPage>) => void) => void;
+  'pin:add': (payload: { messageId: string }, ack: (res: Ack<PinView>) => void) => void;
+  'pin:remove': (payload: { messageId: string }, ack: (res: Ack<OkAck>) => void) => void;
+  /** Newest pin first, at most 50. */
+  'pin:list': (payload: RoomIdPayload, ack: (res: Ack<PinView[]>) => void) => void;
   'thread:history': (payload: ThreadHistoryPayload, ack: (res: Ack<ThreadPage>) => void) => void;
   'sync:merkle': (payload: MerkleReconcilePayload, ack: (res: Ack<MerkleReconcileResult>) => void) => void;
   'search:messages': (payload: SearchPayload, ack: (res: Ack<SearchPage>) => void) => void;
@@ -470,6 +489,8 @@ export interface ServerToClientEvents {
   /** The caller's read marker moved (user channel: every device of the member). */
   'read.updated': (marker: ReadMarkerView) => void;
   'presence.updated': (event: PresenceEvent) => void;
+  'pin.added': (pin: PinView) => void;
+  'pin.removed': (event: PinRemovedEvent) => void;
   'typing.updated': (event: TypingEvent) => void;
 }
 
