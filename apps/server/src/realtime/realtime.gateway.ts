@@ -72,6 +72,9 @@ export class RealtimeGateway
   }
 
   handleConnection(socket: PalaverSocket): void {
+    // Nest adds two 'disconnect' listeners per gateway to every socket; with a dozen feature gateways
+    // that passes Node's default of 10 and prints a (false) leak warning.
+    socket.setMaxListeners(64);
     socket.use((packet, next) => this.gate(socket, packet, next));
     this.metrics.connectedSockets.inc();
   }
