@@ -85,7 +85,7 @@ describe('threads', () => {
     await counted;
   });
 
-  it('a reply to a reply, to another room or to nothing is refused naming threadRootId', async () => {
+  it('a reply to a reply, to another room or to nothing is refused naming threadRootId', async (t) => {
     const root = await bob.socket.send(roomId, 'another root');
     const reply = await bob.socket.request('message:send', {
       roomId,
@@ -117,6 +117,7 @@ describe('threads', () => {
     // Registered after the others, so not the first account (which becomes admin and sees every room).
     const outsider = await registerUser(server);
     await outsider.socket.connect();
+    t.after(() => outsider.socket.disconnect());
     await rejectsWith(outsider.socket.request('thread:history', { rootId: hidden.id }), {
       code: 'not_found',
       field: 'rootId',
