@@ -41,6 +41,28 @@ const STRICT = `module.exports = {
   hooks: { 'message.beforeSend': { failure: 'closed', handler: ({ text }) => { if (text.includes('strict-fail')) throw new Error('cannot decide'); } } },
 };`;
 
+// Answers "!ping" with a system message; "!ping-archived" targets a room id given after the word.
+const PONGER = `module.exports = {
+  id: 'ponger', version: '1.0.0', apiVersion: '^1.0.0', permissions: ['messages.send', 'kv'],
+  hooks: {
+    'message.afterSend': async ({ message }, ctx) => {
+      if (message.text !== '!ping') return;
+      const { id } = await ctx.messages.sendSystem(message.roomId, 'pong');
+      await ctx.kv.set('pong:' + message.id, id);
+    },
+  },
+};`;
+
+// Declares no messages.send permission, so the host refuses its system message (the hook fails).
+const SNEAK = `module.exports = {
+  id: 'sneak', version: '1.0.0', apiVersion: '^1.0.0', permissions: [],
+  hooks: {
+    'message.afterSend': async ({ message }, ctx) => {
+      if (message.text === '!sneak') await ctx.messages.sendSystem(message.roomId, 'sneaked');
+    },
+  },
+};`;
+
 interface Summary {
   id: string;
   counters: { errors: number; timeouts: number };
@@ -63,6 +85,8 @@ describe('plugin hooks through the real server', () => {
       thrower: THROWER,
       sleeper: SLEEPER,
       strict: STRICT,
+      ponger: PONGER,
+      sneak: SNEAK,
     });
     server = await startTestServer({ env: { PLUGINS_DIR: pluginsDir } });
     admin = await registerUser(server);
@@ -75,6 +99,8 @@ describe('plugin hooks through the real server', () => {
     if (pluginsDir) await rm(pluginsDir, { recursive: true, force: true });
   });
 
+  const historyHas = async (text: string) =>
+    (await alice.messages.history(room.id)).messages.some((m) => m.text === text);
   const summary = async (id: string) => admin.http.request<Summary>('GET', `/admin/plugins/${id}`);
   const kv = async (key: string) =>
     (await alice.http.request<{ value: unknown }>('GET', `/plugins/gatekeeper/kv/${encodeURIComponent(key)}`))
@@ -119,6 +145,40 @@ describe('plugin hooks through the real server', () => {
   it('runs message.afterSend after the message is stored', async () => {
     const ack = await alice.messages.send(room.id, 'hello after');
     await waitFor(async () => (await kv(`sent:${ack.id}`)) === 'hello after', 5000, 'afterSend hook');
+  });
+
+  it('a plugin with messages.send posts a system message that members receive live and in history', async () => {
+    const bob = await registerUser(server);
+    await bob.rooms.join(room.id);
+    await bob.socket.connect();
+    const seen: Array<{ text: string; authorId: string; authorUsername: string }> = [];
+    const off = bob.socket.on('message.created', (m) => {
+      seen.push({ text: m.text, authorId: m.authorId, authorUsername: m.authorUsername });
+    });
+    try {
+      await alice.messages.send(room.id, '!ping');
+      await waitFor(async () => seen.some((m) => m.text === 'pong'), 5000, 'system message delivered');
+      assert.deepEqual(
+        seen.filter((m) => m.text === 'pong'),
+        [{ text: 'pong', authorId: 'system', authorUsername: 'ponger' }],
+      );
+      const stored = (await alice.messages.history(room.id)).messages.filter((m) => m.text === 'pong');
+      assert.equal(stored.length, 1);
+      assert.equal(stored[0].authorId, 'system');
+    } finally {
+      off();
+      bob.socket.disconnect();
+    }
+  });
+
+  it('a plugin without messages.send cannot post system messages', async () => {
+    const ack = await alice.messages.send(room.id, '!sneak');
+    assert.equal(ack.duplicate, false);
+    await waitFor(async () => (await summary('sneak')).recentFailures.length > 0, 5000, 'refusal recorded');
+    const [failure] = (await summary('sneak')).recentFailures;
+    assert.equal(failure.hook, 'message.afterSend');
+    assert.match(failure.message, /messages\.send/);
+    assert.equal(await historyHas('sneaked'), false, 'no system message was stored');
   });
 
   it('a throwing plugin does not break sends; the failure is counted and shown to admins', async () => {

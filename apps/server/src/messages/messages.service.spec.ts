@@ -170,6 +170,23 @@ describe('MessagesService', () => {
     );
   });
 
+  it('posts system messages without membership or hooks, never in archived or unknown rooms', async () => {
+    gate = async () => {
+      throw new RejectedError('hooks must not run for system messages');
+    };
+    const ack = await service.sendSystem(ROOM, 'welcome', 'greeter');
+    assert.equal(ack.seq, 1);
+    assert.deepEqual(
+      emitted.map(([name, e]) => [name, e.message.authorId, e.message.authorUsername, e.actor.id]),
+      [['message.created', 'system', 'greeter', 'system']],
+    );
+    await assert.rejects(service.sendSystem('bbbbbbbbbbbbbbbbbbbbbbbb', 'x', 'greeter'), NotFoundError);
+    await assert.rejects(service.sendSystem(ROOM, 'x'.repeat(11), 'greeter'), PayloadTooLargeError);
+    rooms.room.archivedAt = new Date();
+    await assert.rejects(service.sendSystem(ROOM, 'late', 'greeter'), ConflictError);
+    assert.equal(messages.rows.length, 1);
+  });
+
   it('answers a retried clientMessageId with the original ack and no second event', async () => {
     const first = await service.send(alice, { roomId: ROOM, text: 'hi', clientMessageId: 'c1' });
     const again = await service.send(alice, { roomId: ROOM, text: 'hi (retry)', clientMessageId: 'c1' });

@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit, Optional } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import type { MessageHistoryPage, SendMessageAck } from '@palaver/client';
 import { AuthUser } from '../auth/auth-user';
 import {
@@ -139,6 +140,30 @@ export class MessagesService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
+   * A message authored by the system, for plugins' notices (`ctx.messages.sendSystem`): no membership check
+   * and no beforeSend hooks (the calling plugin is the policy), but the room must exist and not be archived.
+   * Its authorId is `system` (never a user id); authorUsername names the plugin.
+   */
+  async sendSystem(roomId: string, text: string, source: string): Promise<SendMessageAck> {
+    const checkedText = this.checkText(text);
+    const room = await this.rooms.findById(roomId);
+    if (!room) throw new NotFoundError('room', 'roomId');
+    if (room.archivedAt) throw new ConflictError('the room is archived (read-only)', 'roomId');
+    const seq = await this.rooms.nextSeq(room.id);
+    if (seq === null) throw new NotFoundError('room', 'roomId');
+    const stored = await this.messages.insert({
+      roomId: room.id,
+      seq,
+      authorId: SYSTEM_AUTHOR.id,
+      authorUsername: source,
+      text: checkedText,
+      clientMessageId: randomUUID(),
+    });
+    this.events.emit('message.created', { message: toMessageView(stored), actor: SYSTEM_AUTHOR });
+    return toAck(stored, false);
+  }
+
+  /**
    * Announces an upload in its room the moment it starts: a message from the uploader whose text is the
    * file name and which carries the attachment. Idempotent per media id.
    */
@@ -253,6 +278,14 @@ export class MessagesService implements OnModuleInit, OnModuleDestroy {
     return text;
   }
 }
+
+/** The author of system messages; `system` can never be a user id (those are ObjectIds). */
+export const SYSTEM_AUTHOR: AuthUser = {
+  id: 'system',
+  username: 'system',
+  role: 'admin',
+  sessionId: 'system',
+};
 
 function toAck(message: MessageRecord, duplicate: boolean): SendMessageAck {
   return {

@@ -3,7 +3,6 @@ import { ModuleRef } from '@nestjs/core';
 import type { PluginFile, PluginMessage, PluginRoomInfo, PluginUserInfo } from '@palaver/plugin-sdk';
 import type { AuthUser } from '../auth/auth-user';
 import { ClusterBus } from '../cluster/cluster-bus';
-import { UnavailableError } from '../common/domain-error';
 import { MessagesRepository } from '../messages/messages.repository';
 import { MessagesService } from '../messages/messages.service';
 import { RoomsRepository } from '../rooms/rooms.repository';
@@ -43,8 +42,9 @@ export class CorePluginHostBackend extends PluginHostBackend {
     return message && !message.deletedAt ? toPluginMessage(message) : undefined;
   }
 
-  async sendSystemMessage(): Promise<{ id: string }> {
-    throw new UnavailableError('system messages are not supported by MessagesService yet');
+  async sendSystemMessage(roomId: string, text: string, pluginId: string): Promise<{ id: string }> {
+    const ack = await this.lookup(MessagesService).sendSystem(roomId, text, pluginId);
+    return { id: ack.id };
   }
 
   async deleteMessage(messageId: string): Promise<void> {

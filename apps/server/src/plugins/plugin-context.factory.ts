@@ -116,7 +116,7 @@ export class PluginContextFactory {
         },
         sendSystem: async (roomId, text) => {
           need('messages.send');
-          return this.backend.sendSystemMessage(roomId, text);
+          return this.backend.sendSystemMessage(roomId, text, id);
         },
         delete: async (messageId, reason) => {
           need('messages.delete');

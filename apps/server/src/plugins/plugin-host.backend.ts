@@ -7,7 +7,8 @@ import type { PluginFile, PluginMessage, PluginRoomInfo, PluginUserInfo } from '
  */
 export abstract class PluginHostBackend {
   abstract getMessage(messageId: string): Promise<PluginMessage | undefined>;
-  abstract sendSystemMessage(roomId: string, text: string): Promise<{ id: string }>;
+  /** Posts as the system; `pluginId` is shown as the author's name. */
+  abstract sendSystemMessage(roomId: string, text: string, pluginId: string): Promise<{ id: string }>;
   abstract deleteMessage(messageId: string, reason: string): Promise<void>;
   abstract getUser(userId: string): Promise<PluginUserInfo | undefined>;
   abstract getRoom(roomId: string): Promise<PluginRoomInfo | undefined>;
