@@ -7,6 +7,12 @@ export interface RoomTimelineOptions {
   pageSize?: number;
   /** Attempts of one sync page while connected before giving up until the next reconnect (default 3). */
   syncAttempts?: number;
+  /**
+   * How long after a change arrived it counts toward the resume cursor (default 5,000 ms). Two writers in
+   * one room can commit (and be delivered) out of counter order; a change received shortly before a
+   * disconnect may have overtaken one that never arrived, so the next sync starts below it.
+   */
+  settleMs?: number;
 }
 
 /** Where an applied change came from. */
@@ -30,16 +36,24 @@ export type TimelineListener = (message: MessageView, source: TimelineSource) =>
  * - Every change (create, edit, delete, reaction) is applied only if its changeSeq is higher than the
  *   copy held, so applying is idempotent: a change seen live and again in a replay is applied once.
  * - Per room it keeps a cursor: the highest changeSeq applied. On every (re)connect it sends `sync` with
- *   the cursors and applies the replay page by page until nothing is pending.
+ *   the resume cursors (below) and applies the replay page by page until nothing is pending.
  * - While a replay runs, live events of the tracked rooms are buffered and applied after it, so the
  *   cursor only moves forward through the replay: if the connection drops mid-replay, the next sync
  *   resumes from where the replay got to, not from a live event that overtook it (which would leave a
  *   gap). The socket joins its room channels during the handshake, before `sync` is sent, so every
  *   change committed after the replay's query arrives live: no gap at the seam.
+ * - Writes of one room may commit out of counter order (change N+1 delivered just before N). So the
+ *   cursor a sync resumes from (`resumeCursor`) only counts changes received `settleMs` before the
+ *   connection was lost; the few newer ones are replayed again and ignored as already held.
  */
 export class RoomTimeline {
   private readonly rooms = new Map<string, Map<string, MessageView>>();
   private readonly cursors = new Map<string, number>();
+  /** Per room: the cursor a sync resumes from (changes settled, see settleMs). */
+  private readonly settled = new Map<string, number>();
+  /** Per room: changes applied within the last settleMs, not yet counted in `settled`. */
+  private readonly recent = new Map<string, Array<{ changeSeq: number; at: number }>>();
+  private readonly settleMs: number;
   private readonly listeners = new Set<TimelineListener>();
   private readonly unsubscribers: Array<() => void> = [];
   private readonly pageSize: number;
@@ -59,6 +73,7 @@ export class RoomTimeline {
   ) {
     this.pageSize = options.pageSize ?? 200;
     this.syncAttempts = options.syncAttempts ?? 3;
+    this.settleMs = options.settleMs ?? 5000;
   }
 
   /** Starts following the socket: live events, and a replay on this and every later connect. */
@@ -71,8 +86,19 @@ export class RoomTimeline {
       this.socket.on('room.removed', ({ roomId }) => this.untrack(roomId)),
     );
     const onConnect = () => void this.resync();
+    // Changes received in the last settleMs before the drop may have overtaken one that never arrived:
+    // they no longer count toward the resume cursor, so the next sync replays from below them.
+    const onDisconnect = () => {
+      const cutoff = Date.now() - this.settleMs;
+      for (const roomId of this.recent.keys()) this.settle(roomId, cutoff);
+      this.recent.clear();
+    };
     this.socket.io.on('connect', onConnect);
-    this.unsubscribers.push(() => void this.socket.io.off('connect', onConnect));
+    this.socket.io.on('disconnect', onDisconnect);
+    this.unsubscribers.push(
+      () => void this.socket.io.off('connect', onConnect),
+      () => void this.socket.io.off('disconnect', onDisconnect),
+    );
     if (this.socket.connected) void this.resync();
     return this;
   }
@@ -90,12 +116,15 @@ export class RoomTimeline {
     if (this.rooms.has(roomId)) return;
     this.rooms.set(roomId, new Map());
     this.cursors.set(roomId, fromChangeSeq);
+    this.settled.set(roomId, fromChangeSeq);
     if (this.socket.connected) void this.resync();
   }
 
   untrack(roomId: string): void {
     this.rooms.delete(roomId);
     this.cursors.delete(roomId);
+    this.settled.delete(roomId);
+    this.recent.delete(roomId);
   }
 
   /** Called with every change actually applied (never twice for one (id, changeSeq)). */
@@ -109,9 +138,20 @@ export class RoomTimeline {
     return [...(this.rooms.get(roomId)?.values() ?? [])].sort((a, b) => a.seq - b.seq);
   }
 
-  /** The highest changeSeq applied in the room (what the next sync sends). */
+  /** The highest changeSeq applied in the room. */
   lastChangeSeq(roomId: string): number | undefined {
     return this.cursors.get(roomId);
+  }
+
+  /**
+   * The cursor the next sync sends, and the one to persist with a cached room: the highest changeSeq
+   * applied at least settleMs ago (or confirmed by a replay that long ago). It trails lastChangeSeq by
+   * the changes of the last few seconds, which a resume replays again (and which are ignored as held).
+   */
+  resumeCursor(roomId: string): number | undefined {
+    if (!this.settled.has(roomId)) return undefined;
+    this.settle(roomId, Date.now() - this.settleMs);
+    return this.settled.get(roomId);
   }
 
   get isSyncing(): boolean {
@@ -128,7 +168,9 @@ export class RoomTimeline {
   async resync(): Promise<void> {
     const generation = ++this.generation;
     this.syncing = true;
-    let pending: Record<string, number> = Object.fromEntries(this.cursors);
+    let pending: Record<string, number> = Object.fromEntries(
+      [...this.rooms.keys()].map((roomId) => [roomId, this.resumeCursor(roomId) ?? 0]),
+    );
     try {
       while (Object.keys(pending).length > 0) {
         const page = await this.requestPage(pending, generation);
@@ -221,6 +263,20 @@ export class RoomTimeline {
     else this.apply(message, 'live');
   }
 
+  /** Counts the room's changes received at or before `cutoff` into its resume cursor. */
+  private settle(roomId: string, cutoff: number): void {
+    const recent = this.recent.get(roomId);
+    if (!recent) return;
+    let cursor = this.settled.get(roomId) ?? 0;
+    let kept = 0;
+    for (const entry of recent) {
+      if (entry.at <= cutoff) cursor = Math.max(cursor, entry.changeSeq);
+      else recent[kept++] = entry;
+    }
+    recent.length = kept;
+    if (this.settled.has(roomId)) this.settled.set(roomId, cursor);
+  }
+
   /** Applies a change if it is newer than the copy held; returns whether it did. */
   private apply(message: MessageView, source: TimelineSource): boolean {
     const room = this.rooms.get(message.roomId);
@@ -231,6 +287,10 @@ export class RoomTimeline {
     if (message.changeSeq > (this.cursors.get(message.roomId) ?? 0)) {
       this.cursors.set(message.roomId, message.changeSeq);
     }
+    const recent = this.recent.get(message.roomId) ?? [];
+    recent.push({ changeSeq: message.changeSeq, at: Date.now() });
+    this.recent.set(message.roomId, recent);
+    this.settle(message.roomId, Date.now() - this.settleMs);
     for (const listener of this.listeners) listener(message, source);
     return true;
   }
