@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { MessageView } from '@palaver/client';
+import type { MessageView, PresenceEvent, TypingEvent } from '@palaver/client';
 import { MEDIA_CHUNK_SIZE } from '@palaver/server/dist/src/media/media.entity';
 import { startCluster, TestCluster } from './support/cluster';
 import { ClusterMember, duplicates } from './support/cluster-member';
@@ -148,6 +148,46 @@ describe('real-time delivery across Palaver nodes', () => {
         );
       }
     }
+  });
+
+  it('presence, typing and reactions reach members on another node', async () => {
+    const a = await member('pa', 0);
+    const roomId = await room(a);
+    const b = await member('pb', 1, roomId);
+    const presence: PresenceEvent[] = [];
+    const typing: TypingEvent[] = [];
+    const updatedAtA: MessageView[] = [];
+    b.socket!.on('presence.updated', (e) => presence.push(e));
+    b.socket!.on('typing.updated', (e) => typing.push(e));
+    a.socket!.on('message.updated', (m) => updatedAtA.push(m));
+
+    // Presence lives in Redis: node 1 knows a user connected to node 0.
+    assert.equal((await b.call('presence:query', { userIds: [a.userId] }))[a.userId], 'online');
+    await a.call('presence:set', { status: 'away' });
+    await waitFor(
+      'away to reach node 1',
+      () => presence.some((e) => e.userId === a.userId && e.status === 'away'),
+      10_000,
+    );
+    assert.equal((await b.call('presence:query', { userIds: [a.userId] }))[a.userId], 'away');
+
+    await a.call('typing:start', { roomId });
+    await waitFor(
+      'typing to reach node 1',
+      () => typing.some((e) => e.roomId === roomId && e.userId === a.userId && e.typing),
+      10_000,
+    );
+    assert.deepEqual(await b.call('typing:list', { roomId }), [a.userId]);
+
+    const sent = await b.send(roomId, 'react to me');
+    await b.call('reaction:add', { messageId: sent.id, emoji: '+1' });
+    await waitFor(
+      'the reaction to reach node 0',
+      () => updatedAtA.some((m) => m.id === sent.id && m.reactions?.[0]?.userIds.includes(b.userId)),
+      10_000,
+    );
+    const reactionEvents = updatedAtA.filter((m) => m.id === sent.id);
+    assert.equal(reactionEvents.length, 1, 'the reaction arrives once');
   });
 
   it('a logout on one node disconnects that session’s socket on another node', async () => {
