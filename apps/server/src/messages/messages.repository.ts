@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { isValidObjectId, Model, Types } from 'mongoose';
+import { isValidObjectId, Model, Types, UpdateQuery } from 'mongoose';
 import { parseMentions } from '../mentions/mention-parser';
 import { searchTokens } from '../search/search-tokens';
 import { MessageAttachment, MessageRecord } from './message.entity';
@@ -60,26 +60,15 @@ export class MessagesRepository {
     changeSeq: number,
     changes: Partial<Pick<MessageRecord, 'text' | 'editedAt' | 'deletedAt' | 'deletedBy'>>,
   ): Promise<{ message: MessageRecord; applied: boolean } | null> {
-    if (!isValidObjectId(id)) return null;
-    const doc = await this.model
-      .findOneAndUpdate(
-        { _id: id, changeSeq: { $lt: changeSeq } },
-        {
-          $set: {
-            ...changes,
-            changeSeq,
-            ...(changes.text !== undefined
-              ? { mentions: parseMentions(changes.text), tokens: searchTokens(changes.text) }
-              : {}),
-          },
-        },
-        { new: true },
-      )
-      .lean<LeanMessage>()
-      .exec();
-    if (doc) return { message: toRecord(doc), applied: true };
-    const current = await this.findById(id);
-    return current ? { message: current, applied: false } : null;
+    return this.applyStamped(id, changeSeq, {
+      $set: {
+        ...changes,
+        changeSeq,
+        ...(changes.text !== undefined
+          ? { mentions: parseMentions(changes.text), tokens: searchTokens(changes.text) }
+          : {}),
+      },
+    });
   }
 
   /**
@@ -94,21 +83,14 @@ export class MessagesRepository {
     userId: string,
     add: boolean,
   ): Promise<{ message: MessageRecord; applied: boolean } | null> {
-    if (!isValidObjectId(id)) return null;
     const path = `reactions.${emoji}`;
-    const doc = await this.model
-      .findOneAndUpdate(
-        { _id: id, changeSeq: { $lt: changeSeq } },
-        add
-          ? { $addToSet: { [path]: userId }, $set: { changeSeq } }
-          : { $pull: { [path]: userId }, $set: { changeSeq } },
-        { new: true },
-      )
-      .lean<LeanMessage>()
-      .exec();
-    if (doc) return { message: toRecord(doc), applied: true };
-    const current = await this.findById(id);
-    return current ? { message: current, applied: false } : null;
+    return this.applyStamped(
+      id,
+      changeSeq,
+      add
+        ? { $addToSet: { [path]: userId }, $set: { changeSeq } }
+        : { $pull: { [path]: userId }, $set: { changeSeq } },
+    );
   }
 
   /** Messages after `afterSeq` not written by `userId` and not deleted; `mentioning` narrows to mentions. */
@@ -204,17 +186,26 @@ export class MessagesRepository {
     changeSeq: number,
     thread: NonNullable<MessageRecord['thread']>,
   ): Promise<{ message: MessageRecord; applied: boolean } | null> {
-    if (!isValidObjectId(rootId)) return null;
+    return this.applyStamped(rootId, changeSeq, { $set: { thread, changeSeq } });
+  }
+
+  /**
+   * The one way a message changes: `update` applies only if no later change landed (the stored changeSeq
+   * is lower than `changeSeq`). Returns the stored message either way (`applied` says which), or null if
+   * it is gone.
+   */
+  private async applyStamped(
+    id: string,
+    changeSeq: number,
+    update: UpdateQuery<MessageDocument>,
+  ): Promise<{ message: MessageRecord; applied: boolean } | null> {
+    if (!isValidObjectId(id)) return null;
     const doc = await this.model
-      .findOneAndUpdate(
-        { _id: rootId, changeSeq: { $lt: changeSeq } },
-        { $set: { thread, changeSeq } },
-        { new: true },
-      )
+      .findOneAndUpdate({ _id: id, changeSeq: { $lt: changeSeq } }, update, { new: true })
       .lean<LeanMessage>()
       .exec();
     if (doc) return { message: toRecord(doc), applied: true };
-    const current = await this.findById(rootId);
+    const current = await this.findById(id);
     return current ? { message: current, applied: false } : null;
   }
 
