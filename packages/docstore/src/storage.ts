@@ -293,44 +293,34 @@ export class Storage {
     return new StoredDoc(idKey, raw);
   }
 
-  /** Iterates docs-db entries in [start, end) (or reversed), reading in chunks so no read txn is held between calls. */
+  /** Iterates docs-db entries in [start, end) (or reversed). */
   *scanRange(start: Buffer, end: Buffer, reverse: boolean): Generator<StoredDoc> {
-    let from = reverse ? end : start;
-    let exclusive = false;
-    let size = FIRST_SCAN_CHUNK;
-    for (;;) {
-      const chunk = reverse
-        ? this.docsDb.getRange({
-            start: from,
-            end: start,
-            reverse: true,
-            limit: size,
-            exclusiveStart: true,
-            inclusiveEnd: true,
-          })
-        : this.docsDb.getRange({ start: from, end, limit: size, exclusiveStart: exclusive });
-      const entries = [...chunk].map(({ key, value }) => ({
-        key: Buffer.from(key),
-        value: Buffer.from(value),
-      }));
-      for (const { key, value } of entries) {
-        yield new StoredDoc(key.subarray(4), value);
-      }
-      if (entries.length < size) return;
-      from = entries[entries.length - 1].key;
-      exclusive = true;
-      size = Math.min(size * 4, MAX_SCAN_CHUNK);
+    for (const { key, value } of this.chunkedRange(this.docsDb, start, end, reverse)) {
+      yield new StoredDoc(key.subarray(4), value);
     }
   }
 
-  /** Iterates `_id` keys from an index range, in chunks. */
+  /** Iterates `_id` keys from an index range. */
   *scanIndexRange(start: Buffer, end: Buffer, reverse: boolean): Generator<Buffer> {
+    for (const { value } of this.chunkedRange(this.indexDb, start, end, reverse)) yield value;
+  }
+
+  /**
+   * Entries in [start, end) (or reversed), read in growing chunks copied out of LMDB, so no read
+   * transaction is held while the caller consumes them.
+   */
+  private *chunkedRange(
+    db: Database<Buffer, Buffer>,
+    start: Buffer,
+    end: Buffer,
+    reverse: boolean,
+  ): Generator<{ key: Buffer; value: Buffer }> {
     let from = reverse ? end : start;
     let exclusive = false;
     let size = FIRST_SCAN_CHUNK;
     for (;;) {
       const chunk = reverse
-        ? this.indexDb.getRange({
+        ? db.getRange({
             start: from,
             end: start,
             reverse: true,
@@ -338,12 +328,12 @@ export class Storage {
             exclusiveStart: true,
             inclusiveEnd: true,
           })
-        : this.indexDb.getRange({ start: from, end, limit: size, exclusiveStart: exclusive });
+        : db.getRange({ start: from, end, limit: size, exclusiveStart: exclusive });
       const entries = [...chunk].map(({ key, value }) => ({
         key: Buffer.from(key),
         value: Buffer.from(value),
       }));
-      for (const { value } of entries) yield value;
+      yield* entries;
       if (entries.length < size) return;
       from = entries[entries.length - 1].key;
       exclusive = true;
