@@ -1,20 +1,39 @@
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 
 /**
- * A free TCP port on 127.0.0.1, found by binding port 0 and releasing it. Used for processes that must
- * be told their port up front (redis-server, docstore, Palaver nodes). The small race with other
- * programs grabbing it in between is accepted; callers retry a start that fails with EADDRINUSE.
+ * A free TCP port on 127.0.0.1 for processes that must be told their port up front (redis-server,
+ * docstore, Palaver nodes). It is picked below the kernel's ephemeral range: a port from that range
+ * (what binding port 0 gives) can be taken meanwhile as the local end of any outgoing connection, such
+ * as a node connecting to the docstore, and the process told to listen there then fails with EADDRINUSE.
  */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  const ephemeralLow = await ephemeralRangeStart();
+  const low = 10_000;
+  const high = Math.max(low + 1000, ephemeralLow) - 1;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = low + Math.floor(Math.random() * (high - low + 1));
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free port found between ${low} and ${high}`);
+}
+
+async function ephemeralRangeStart(): Promise<number> {
+  try {
+    const range = await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8');
+    const low = Number(range.trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 11_000 ? low : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
     server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
 
