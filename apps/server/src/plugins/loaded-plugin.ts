@@ -6,7 +6,9 @@ import type {
   SettingsValidator,
 } from '@palaver/plugin-sdk';
 
-export type PluginStatus = 'enabled' | 'disabled' | 'refused' | 'failed';
+import type { PluginStatus } from '@palaver/client';
+
+export type { PluginStatus };
 
 export interface PluginFailureRecord {
   hook: string;

@@ -6,12 +6,13 @@ import {
   type PluginDefinition,
   type PluginReport,
 } from '@palaver/plugin-sdk';
+import type { PluginSettingsView, PluginSummary } from '@palaver/client';
 import { isDeepStrictEqual } from 'node:util';
 import type { AuthUser } from '../auth/auth-user';
 import { ClusterBus } from '../cluster/cluster-bus';
 import { NotFoundError, ValidationFailedError } from '../common/domain-error';
 import { HookRunner } from './hook-runner';
-import { newCounters, type LoadedPlugin, type PluginStatus } from './loaded-plugin';
+import { newCounters, type LoadedPlugin } from './loaded-plugin';
 import { PluginContextFactory } from './plugin-context.factory';
 import { PluginLoader, type PluginCandidate } from './plugin-loader';
 import { PluginRegistry } from './plugin-registry';
@@ -25,29 +26,8 @@ declare module '../cluster/cluster-bus' {
   }
 }
 
-/** What the admin API shows for a plugin. */
-export interface PluginSummary {
-  id: string;
-  source: string;
-  status: PluginStatus;
-  reason?: string;
-  version?: string;
-  apiVersion?: string;
-  displayName?: string;
-  description?: string;
-  priority?: number;
-  permissions: string[];
-  hooks: string[];
-  routes: string[];
-  counters: LoadedPlugin['counters'];
-  recentFailures: LoadedPlugin['recentFailures'];
-}
-
-export interface PluginSettingsView {
-  schema: object | null;
-  defaults: Record<string, unknown>;
-  values: Record<string, unknown>;
-}
+// The admin API's shapes are the wire types the client SDK declares.
+export type { PluginSettingsView, PluginSummary };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
