@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MessageView, PalaverClient, RoomTimeline } from '@palaver/client';
 import { rejectsWith, settle } from './realtime-helpers';
-import { registerUser, startTestServer, TestServer, TestUserClient, waitFor } from './utils';
+import { startTestServer, TestServer, TestUserClient, waitFor, registerMembers } from './utils';
 
 /** The room's whole history as the server holds it, oldest first (paged through message:history). */
 async function serverHistory(client: PalaverClient, roomId: string): Promise<MessageView[]> {
@@ -83,13 +83,7 @@ describe('catch-up: sync replays what a client missed exactly once', () => {
 
   before(async () => {
     server = await startTestServer();
-    // The first account of an install becomes admin (reads every room): keep it out of the cast.
-    await registerUser(server);
-    [alice, bob, carol] = await Promise.all([
-      registerUser(server),
-      registerUser(server),
-      registerUser(server),
-    ]);
+    [alice, bob, carol] = await registerMembers(server, 3);
     await Promise.all([alice, bob, carol].map((c) => c.socket.connect()));
     roomId = (await bob.rooms.create({ name: 'catch-up', kind: 'public' })).id;
     await alice.rooms.join(roomId);

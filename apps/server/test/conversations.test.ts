@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MessageView, PalaverClient, RoomTimeline } from '@palaver/client';
 import { collect, nextEvent, rejectsWith, settle } from './realtime-helpers';
-import { registerUser, startTestServer, TestServer, TestUserClient, waitFor } from './utils';
+import { startTestServer, TestServer, TestUserClient, waitFor, registerMembers } from './utils';
 
 async function serverHistory(client: PalaverClient, roomId: string): Promise<MessageView[]> {
   const page = await client.socket.history({ roomId, limit: 100 });
@@ -22,14 +22,7 @@ describe('conversations: reactions, mentions and read state', () => {
 
   before(async () => {
     server = await startTestServer();
-    // The first account of an install becomes admin (reads every room): keep it out of the cast.
-    await registerUser(server);
-    [alice, bob, carol, dave] = await Promise.all([
-      registerUser(server),
-      registerUser(server),
-      registerUser(server),
-      registerUser(server),
-    ]);
+    [alice, bob, carol, dave] = await registerMembers(server, 4);
     alice2 = new PalaverClient(server.url);
     await alice2.login(alice.user.username, alice.password);
     await Promise.all([alice, bob, carol, dave, alice2].map((c) => c.socket.connect()));

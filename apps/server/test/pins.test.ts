@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { collect, nextEvent, rejectsWith, settle } from './realtime-helpers';
-import { registerUser, startTestServer, TestServer, TestUserClient } from './utils';
+import { startTestServer, TestServer, TestUserClient, registerMembers } from './utils';
 
 describe('pins', () => {
   let server: TestServer;
@@ -12,13 +12,7 @@ describe('pins', () => {
 
   before(async () => {
     server = await startTestServer();
-    // The first account of an install becomes admin (reads every room): keep it out of the cast.
-    await registerUser(server);
-    [owner, member, outsider] = await Promise.all([
-      registerUser(server),
-      registerUser(server),
-      registerUser(server),
-    ]);
+    [owner, member, outsider] = await registerMembers(server, 3);
     await Promise.all([owner, member, outsider].map((c) => c.socket.connect()));
     roomId = (await owner.socket.createRoom({ name: 'pins', kind: 'public' })).id;
     await member.socket.joinRoom(roomId);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PalaverClient } from '@palaver/client';
 import { collect, nextEvent, rejectsWith, settle } from './realtime-helpers';
-import { registerUser, startTestServer, TestServer, TestUserClient, waitFor } from './utils';
+import { startTestServer, TestServer, TestUserClient, waitFor, registerMembers } from './utils';
 
 describe('presence and typing', () => {
   let server: TestServer;
@@ -15,13 +15,7 @@ describe('presence and typing', () => {
 
   before(async () => {
     server = await startTestServer();
-    // The first account of an install becomes admin (reads every room): keep it out of the cast.
-    await registerUser(server);
-    [alice, bob, carol] = await Promise.all([
-      registerUser(server),
-      registerUser(server),
-      registerUser(server),
-    ]);
+    [alice, bob, carol] = await registerMembers(server, 3);
     alice2 = new PalaverClient(server.url);
     await alice2.login(alice.user.username, alice.password);
     await Promise.all([bob, carol].map((c) => c.socket.connect()));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { collect, nextEvent, rejectsWith } from './realtime-helpers';
-import { registerUser, startTestServer, TestServer, TestUserClient, waitFor } from './utils';
+import { registerUser, startTestServer, TestServer, TestUserClient, waitFor, registerMembers } from './utils';
 
 describe('threads', () => {
   let server: TestServer;
@@ -12,13 +12,7 @@ describe('threads', () => {
 
   before(async () => {
     server = await startTestServer();
-    // The first account of an install becomes admin (reads every room): keep it out of the cast.
-    await registerUser(server);
-    [alice, bob, carol] = await Promise.all([
-      registerUser(server),
-      registerUser(server),
-      registerUser(server),
-    ]);
+    [alice, bob, carol] = await registerMembers(server, 3);
     await Promise.all([alice, bob, carol].map((c) => c.socket.connect()));
     roomId = (await bob.socket.createRoom({ name: 'threads', kind: 'public' })).id;
     await alice.socket.joinRoom(roomId);

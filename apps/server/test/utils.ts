@@ -85,3 +85,12 @@ export async function waitFor(
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/**
+ * `count` ordinary members of a fresh install. The first account of an install becomes admin (and may
+ * read every room), so a throwaway account is registered first to keep the admin out of the cast.
+ */
+export async function registerMembers(server: TestServer, count: number): Promise<TestUserClient[]> {
+  await registerUser(server);
+  return Promise.all(Array.from({ length: count }, () => registerUser(server)));
+}
