@@ -156,6 +156,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
         MONGO_URL: mongoUrl,
         TOKEN_SECRET: tokenSecret,
         LOG_LEVEL: 'warn',
+        REGISTRATIONS_PER_IP_PER_HOUR: '0',
         ...(redis ? { REDIS_URL: redis.url } : {}),
         ...(metricsPort ? { METRICS_PORT: String(metricsPort) } : {}),
         ...options.env,

@@ -316,3 +316,36 @@ describe('accounts with registration closed and a seeded admin', () => {
     });
   });
 });
+
+describe('self-registration throttled per client address', () => {
+  let server: TestServer;
+
+  before(async () => {
+    server = await startTestServer({ env: { REGISTRATIONS_PER_IP_PER_HOUR: '2' } });
+  });
+  after(async () => {
+    await server?.close();
+  });
+
+  it('answers 429 with Retry-After past the limit, while admins still create accounts', async () => {
+    const founder = await registerUser(server, 'limit_founder');
+    await registerUser(server, 'limit_second');
+    const third = await postJson(
+      server,
+      '/api/auth/register',
+      JSON.stringify({ username: 'limit_third', password: 'long-enough-password' }),
+    );
+    assert.equal(third.status, 429);
+    assert.ok(Number(third.headers.get('retry-after')) > 0, 'Retry-After names the wait');
+    const error = third.body.error as { code: string; message: string };
+    assert.equal(error.code, 'rate_limited');
+    assert.match(error.message, /registrations/);
+
+    const created = await founder.users.create({ username: 'limit_invited', password: 'invited-password' });
+    assert.equal(created.username, 'limit_invited');
+    await rejectsWith(new PalaverClient(server.url).login('limit_third', 'long-enough-password'), {
+      status: 401,
+      code: 'unauthorized',
+    });
+  });
+});

@@ -99,6 +99,7 @@ export async function startPalaverServer(): Promise<PalaverServer> {
     DATA_DIR: dataDir,
     LOG_LEVEL: 'warn',
     REGISTRATION_OPEN: 'true',
+    REGISTRATIONS_PER_IP_PER_HOUR: '0',
     // Long enough that no token expires during a run.
     ACCESS_TOKEN_TTL_SECONDS: '86400',
   };

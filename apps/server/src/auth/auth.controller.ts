@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Ip, Post, UseGuards } from '@nestjs/common';
 import { AuthGuard as PassportAuthGuard } from '@nestjs/passport';
 import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { toUserView, UserRecord, UserView } from '../users/user.entity';
@@ -20,8 +20,8 @@ export class AuthController {
 
   @Post('register')
   @ApiOkResponse({ type: AuthTokensDto })
-  register(@Body() dto: RegisterDto): Promise<AuthTokens> {
-    return this.auth.register(dto);
+  register(@Body() dto: RegisterDto, @Ip() clientIp: string): Promise<AuthTokens> {
+    return this.auth.registerFrom(clientIp, dto);
   }
 
   /** The body is validated by LoginDto (for the docs) and read by passport-local. */

@@ -54,6 +54,7 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(AuthService.name);
   private readonly failedLoginsByAccount: RateLimiter;
   private readonly failedLoginsByIp: RateLimiter;
+  private readonly registrationsByIp: RateLimiter | undefined;
   private unsubscribe: (() => void) | undefined;
 
   constructor(
@@ -73,6 +74,13 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
       ...LOGIN_LIMITS.account,
     });
     this.failedLoginsByIp = limiters.create({ keyPrefix: 'login-fail:ip', ...LOGIN_LIMITS.ip });
+    if (config.REGISTRATIONS_PER_IP_PER_HOUR > 0) {
+      this.registrationsByIp = limiters.create({
+        keyPrefix: 'register:ip',
+        points: config.REGISTRATIONS_PER_IP_PER_HOUR,
+        durationSeconds: 3600,
+      });
+    }
   }
 
   onModuleInit(): void {
@@ -114,6 +122,19 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
   ): Promise<AuthTokens> {
     const user = await this.createUser(input, createdBy, role);
     return this.startSession(user);
+  }
+
+  /**
+   * Self-service registration (`POST /api/auth/register`), throttled per client address: each one costs a
+   * password hash, so an unthrottled endpoint would let one client keep the CPU busy.
+   */
+  async registerFrom(
+    clientIp: string,
+    input: { username: string; password: string; displayName?: string },
+  ): Promise<AuthTokens> {
+    if (!this.config.REGISTRATION_OPEN) throw new ForbiddenError('registration is closed');
+    await this.registrationsByIp?.consume(clientIp, 'too many registrations from this address');
+    return this.register(input);
   }
 
   async createUser(

@@ -60,6 +60,8 @@ export class AppConfig {
   @Transform(toInt) @IsInt() @Min(300) @Max(31536000) REFRESH_TOKEN_TTL_SECONDS = 30 * 86400;
   @Transform(toList) @IsString({ each: true }) CORS_ORIGINS: string[] = [];
   @Transform(toBool) @IsBoolean({ message: 'must be open or closed' }) REGISTRATION_OPEN = true;
+  /** Open registrations accepted from one client address per hour (each costs a password hash); 0: no limit. */
+  @Transform(toInt) @IsInt() @Min(0) REGISTRATIONS_PER_IP_PER_HOUR = 20;
   @IsOptional()
   @Matches(/^[a-zA-Z0-9_.-]{3,32}$/, { message: 'must be 3-32 of a-z A-Z 0-9 _ . -' })
   ADMIN_USERNAME?: string;
