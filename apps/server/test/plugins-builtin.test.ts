@@ -193,6 +193,25 @@ describe('built-in plugins through the real server', () => {
       await setSettings('moderation', {});
     });
 
+    it('answers a report of a message in a room the reporter cannot read exactly as one of an unknown id', async () => {
+      const secret = await bob.rooms.create({ name: 'reports-secret', kind: 'private' });
+      const hidden = await bob.messages.send(secret.id, 'members only');
+      for (const messageId of [hidden.id, '0123456789abcdef01234567']) {
+        await assert.rejects(
+          alice.http.request('POST', '/plugins/moderation/reports', {
+            body: { messageId, reason: 'curious' },
+          }),
+          (err: PalaverApiError) =>
+            err.status === 404 && err.field === 'messageId' && err.message === 'message not found',
+        );
+      }
+      const queue = await admin.http.request<{ reports: Array<{ messageId: string }> }>(
+        'GET',
+        '/plugins/moderation/reports',
+      );
+      assert.ok(!queue.reports.some((r) => r.messageId === hidden.id), 'no report was stored');
+    });
+
     it('takes reports into a queue (announced to other plugins) that moderators resolve by muting, with every step audited', async () => {
       const bad = await bob.messages.send(room.id, 'something rude');
       const report = await alice.http.request<{ id: string; status: string }>(

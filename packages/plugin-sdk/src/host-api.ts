@@ -1,4 +1,4 @@
-import type { PluginFile, PluginMessage, PluginReport } from './hooks';
+import type { PluginFile, PluginMessage, PluginReport, PluginUser } from './hooks';
 
 /**
  * What a plugin may ask the host for. Each capability beyond logging, metrics and its own settings needs a
@@ -73,8 +73,12 @@ export interface PluginContext<S = Record<string, unknown>> {
   readonly metrics: PluginMetrics;
   readonly kv: PluginKv;
   readonly messages: {
-    /** A message by id, or undefined. Needs `messages.read`. */
-    get(messageId: string): Promise<PluginMessage | undefined>;
+    /**
+     * A message by id, or undefined. Needs `messages.read`. With `readableBy`, also undefined unless that
+     * user may read the message's room — use it when acting on a user's request (a report, a lookup), so
+     * a plugin route never tells a user about a message in a room they cannot see.
+     */
+    get(messageId: string, options?: { readableBy?: PluginUser }): Promise<PluginMessage | undefined>;
     /** Posts a message authored by the system in a room. Needs `messages.send`. */
     sendSystem(roomId: string, text: string): Promise<{ id: string }>;
     /** Deletes a message for everyone. Needs `messages.delete`. */

@@ -207,7 +207,7 @@ export default definePlugin<ModerationSettings>({
       body: reportBody,
       async handler({ user, body }, ctx) {
         const { messageId, reason } = body as { messageId: string; reason: string };
-        const message = await ctx.messages.get(messageId);
+        const message = await ctx.messages.get(messageId, { readableBy: user });
         if (!message) throw new PluginError('not_found', 'message not found', 'messageId');
         const report: StoredReport = {
           id: randomUUID(),

@@ -1,10 +1,18 @@
 import { Injectable, Type } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import type { PluginFile, PluginMessage, PluginRoomInfo, PluginUserInfo } from '@palaver/plugin-sdk';
+import type {
+  PluginFile,
+  PluginMessage,
+  PluginRoomInfo,
+  PluginUser,
+  PluginUserInfo,
+} from '@palaver/plugin-sdk';
 import type { AuthUser } from '../auth/auth-user';
 import { ClusterBus } from '../cluster/cluster-bus';
+import { ForbiddenError, NotFoundError } from '../common/domain-error';
 import { MessagesRepository } from '../messages/messages.repository';
 import { MessagesService } from '../messages/messages.service';
+import { RoomAccess } from '../rooms/room-access.service';
 import { RoomsRepository } from '../rooms/rooms.repository';
 import { UsersService } from '../users/users.service';
 import { toPluginMessage } from './hook-payloads';
@@ -37,9 +45,22 @@ export class CorePluginHostBackend extends PluginHostBackend {
     return this.moduleRef.get(type, { strict: false });
   }
 
-  async getMessage(messageId: string): Promise<PluginMessage | undefined> {
+  async getMessage(messageId: string, readableBy?: PluginUser): Promise<PluginMessage | undefined> {
     const message = await this.lookup(MessagesRepository).findById(messageId);
-    return message && !message.deletedAt ? toPluginMessage(message) : undefined;
+    if (!message || message.deletedAt) return undefined;
+    if (readableBy) {
+      // Denied and missing look the same to the asking user: neither says the message exists.
+      const viewer: AuthUser = { ...readableBy, sessionId: '' };
+      const readable = await this.lookup(RoomAccess)
+        .require(viewer, message.roomId, 'room.read')
+        .then(() => true)
+        .catch((err: unknown) => {
+          if (err instanceof NotFoundError || err instanceof ForbiddenError) return false;
+          throw err;
+        });
+      if (!readable) return undefined;
+    }
+    return toPluginMessage(message);
   }
 
   async sendSystemMessage(roomId: string, text: string, pluginId: string): Promise<{ id: string }> {

@@ -110,9 +110,9 @@ export class PluginContextFactory {
       },
       kv,
       messages: {
-        get: async (messageId) => {
+        get: async (messageId, options) => {
           need('messages.read');
-          return this.backend.getMessage(messageId);
+          return this.backend.getMessage(messageId, options?.readableBy);
         },
         sendSystem: async (roomId, text) => {
           need('messages.send');

@@ -1,4 +1,10 @@
-import type { PluginFile, PluginMessage, PluginRoomInfo, PluginUserInfo } from '@palaver/plugin-sdk';
+import type {
+  PluginFile,
+  PluginMessage,
+  PluginRoomInfo,
+  PluginUser,
+  PluginUserInfo,
+} from '@palaver/plugin-sdk';
 
 /**
  * What the host API needs from the rest of the server. Kept behind one abstract class so the plugin host
@@ -6,7 +12,8 @@ import type { PluginFile, PluginMessage, PluginRoomInfo, PluginUserInfo } from '
  * which sends messages, do not depend on each other at construction time).
  */
 export abstract class PluginHostBackend {
-  abstract getMessage(messageId: string): Promise<PluginMessage | undefined>;
+  /** With `readableBy`: undefined unless that user may read the message's room. */
+  abstract getMessage(messageId: string, readableBy?: PluginUser): Promise<PluginMessage | undefined>;
   /** Posts as the system; `pluginId` is shown as the author's name. */
   abstract sendSystemMessage(roomId: string, text: string, pluginId: string): Promise<{ id: string }>;
   abstract deleteMessage(messageId: string, reason: string): Promise<void>;
