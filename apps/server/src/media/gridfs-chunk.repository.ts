@@ -1,12 +1,13 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectConnection } from '@nestjs/mongoose';
-import { Binary, Collection, Db, GridFSBucket } from 'mongodb';
+import { Binary, Collection, Db, GridFSBucket, ObjectId } from 'mongodb';
 import { Connection } from 'mongoose';
 import { Readable } from 'node:stream';
 
 const BUCKET = 'fs';
 
 interface ChunkDoc {
+  _id?: ObjectId;
   files_id: string;
   n: number;
   data: Binary;
@@ -75,7 +76,9 @@ export class GridFsChunkRepository implements OnModuleInit {
         { upsert: true },
       );
     } else {
-      await this.chunks().insertOne({ files_id: fileId, n, data: new Binary(data) });
+      // _id first, as GridFS writes it: the driver would append it last, and a server that stores
+      // documents with _id first (MongoDB, the docstore) must then rewrite the whole 255 KiB document.
+      await this.chunks().insertOne({ _id: new ObjectId(), files_id: fileId, n, data: new Binary(data) });
     }
   }
 
