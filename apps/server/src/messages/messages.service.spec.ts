@@ -13,8 +13,8 @@ import {
 import { DomainEvents } from '../common/domain-events';
 import { AppConfig } from '../config/app-config';
 import { RoomAccess } from '../rooms/room-access.service';
-import { MembershipRecord, RoomRecord, RoomRole } from '../rooms/room.entity';
-import { RoomsRepository } from '../rooms/rooms.repository';
+import { MembershipRecord, RoomAccessState, RoomRecord, RoomRole } from '../rooms/room.entity';
+import { RoomsRepository, TakenSeq } from '../rooms/rooms.repository';
 import { MessageRecord } from './message.entity';
 import { MessageChangedEvent } from './messages.events';
 import { MessagesRepository, NewMessage } from './messages.repository';
@@ -37,17 +37,39 @@ class FakeRooms {
     createdAt: new Date(),
     updatedAt: new Date(),
   };
+  accessVersion = 0;
   readonly roles = new Map<string, RoomRole>();
+  /** Reads of rooms and memberships (the send path should make none once access is cached). */
+  reads = 0;
 
   async findById(id: string): Promise<RoomRecord | null> {
+    this.reads += 1;
     return id === ROOM ? { ...this.room } : null;
   }
+  async findAccessState(id: string): Promise<RoomAccessState | null> {
+    this.reads += 1;
+    return id === ROOM ? this.accessState() : null;
+  }
   async findMember(roomId: string, userId: string): Promise<MembershipRecord | null> {
+    this.reads += 1;
     const role = this.roles.get(userId);
     return roomId === ROOM && role ? { roomId, userId, username: userId, role, joinedAt: new Date() } : null;
   }
   async nextSeq(roomId: string): Promise<number | null> {
     return roomId === ROOM ? ++this.room.lastSeq : null;
+  }
+  async takeSeq(roomId: string): Promise<TakenSeq | null> {
+    return roomId === ROOM ? { seq: ++this.room.lastSeq, room: this.accessState() } : null;
+  }
+  /** A membership change made elsewhere (another node): the store's version moves, no event here. */
+  changeRole(userId: string, role: RoomRole | null): void {
+    if (role) this.roles.set(userId, role);
+    else this.roles.delete(userId);
+    this.accessVersion += 1;
+  }
+  private accessState(): RoomAccessState {
+    const { id, kind, archivedAt } = this.room;
+    return { id, kind, archivedAt, accessVersion: this.accessVersion };
   }
 }
 
@@ -252,6 +274,45 @@ describe('MessagesService', () => {
     );
     assert.equal(messages.rows.length, 0);
     assert.equal(rooms.room.lastSeq, 0);
+  });
+
+  it('sends from cached access without reading the room or the membership again', async () => {
+    await service.send(alice, { roomId: ROOM, text: 'one', clientMessageId: 'c1' });
+    const readsAfterFirst = rooms.reads;
+    await service.send(alice, { roomId: ROOM, text: 'two', clientMessageId: 'c2' });
+    await service.send(alice, { roomId: ROOM, text: 'three', clientMessageId: 'c3' });
+    assert.equal(rooms.reads, readsAfterFirst);
+    assert.equal(messages.rows.length, 3);
+  });
+
+  it('refuses a member removed elsewhere after their access was cached, leaving the seq it took unused', async () => {
+    await service.send(alice, { roomId: ROOM, text: 'one', clientMessageId: 'c1' });
+    rooms.changeRole('alice', null);
+    const err = await rejection(service.send(alice, { roomId: ROOM, text: 'two', clientMessageId: 'c2' }));
+    assert.ok(err instanceof ForbiddenError);
+    assert.equal(messages.rows.length, 1);
+    assert.equal(emitted.length, 1);
+    assert.equal(rooms.room.lastSeq, 2, 'the refused send took a counter value, which stays unused');
+    // The next attempt is refused before taking another one.
+    await rejection(service.send(alice, { roomId: ROOM, text: 'three', clientMessageId: 'c3' }));
+    assert.equal(rooms.room.lastSeq, 2);
+  });
+
+  it('lets a user who joined elsewhere post although this node last saw them as an outsider', async () => {
+    const carol: AuthUser = { id: 'carol', username: 'carol', role: 'member', sessionId: 's4' };
+    await rejection(service.send(carol, { roomId: ROOM, text: 'hi', clientMessageId: 'c1' }));
+    rooms.changeRole('carol', 'member');
+    const ack = await service.send(carol, { roomId: ROOM, text: 'hi', clientMessageId: 'c1' });
+    assert.equal(ack.duplicate, false);
+  });
+
+  it('refuses a cached member once the room was archived elsewhere', async () => {
+    await service.send(alice, { roomId: ROOM, text: 'one', clientMessageId: 'c1' });
+    rooms.room.archivedAt = new Date();
+    rooms.accessVersion += 1;
+    const err = await rejection(service.send(alice, { roomId: ROOM, text: 'two', clientMessageId: 'c2' }));
+    assert.ok(err instanceof ForbiddenError);
+    assert.equal(messages.rows.length, 1);
   });
 
   it('stores what a beforeSend hook rewrote, and nothing (not even a seq) when a hook refuses', async () => {

@@ -95,31 +95,37 @@ export class MessagesService implements OnModuleInit, OnModuleDestroy {
   private async sendOnce(user: AuthUser, input: SendMessageInput): Promise<SendMessageAck> {
     // No lookup of clientMessageId up front: a retry is rare, so it is caught by the unique index on
     // insert instead of costing every send a round trip; the counter value it took stays unused.
-    const room = await this.access.require(user, input.roomId, 'room.post');
+    // Access comes from this node's cache (no read) and is confirmed by the counter write below.
+    const ticket = await this.access.admit(user, input.roomId, 'room.post');
+    const roomId = ticket.roomId;
 
     // Plugins (moderation) may refuse the message or rewrite its text; a rewrite is checked like input.
     let checked: { text: string };
     try {
       checked = await this.hooks.gate('message.beforeSend', {
         user: toPluginUser(user),
-        roomId: room.id,
+        roomId,
         text: input.text,
       });
     } catch (err) {
       // A retry of a message already stored (say, a flood limit counting the retry) still gets its ack.
-      const stored = await this.messages.findByClientMessageId(room.id, user.id, input.clientMessageId);
+      const stored = await this.messages.findByClientMessageId(roomId, user.id, input.clientMessageId);
       if (stored) return toAck(stored, true);
       throw err;
     }
     if (checked.text !== input.text) input = { ...input, text: this.checkText(checked.text) };
 
-    if (input.threadRootId) await this.checkThreadRoot(room.id, input.threadRootId);
-    const seq = await this.rooms.nextSeq(room.id);
-    if (seq === null) throw new NotFoundError('room', 'roomId');
+    if (input.threadRootId) await this.checkThreadRoot(roomId, input.threadRootId);
+    const taken = await this.rooms.takeSeq(roomId);
+    if (taken === null) throw new NotFoundError('room', 'roomId');
+    // If memberships or the archive state changed since the ticket was read (a kick on any node), this
+    // re-reads and may refuse; the counter value just taken then stays unused, as after a retry.
+    await this.access.confirm(user, ticket, taken.room);
+    const seq = taken.seq;
     let stored: MessageRecord;
     try {
       stored = await this.messages.insert({
-        roomId: room.id,
+        roomId,
         seq,
         authorId: user.id,
         authorUsername: user.username,
@@ -131,7 +137,7 @@ export class MessagesService implements OnModuleInit, OnModuleDestroy {
     } catch (err) {
       // A retry of a stored send, or the same send racing on another node: the stored message is the one.
       if (!isDuplicateKey(err)) throw err;
-      const winner = await this.messages.findByClientMessageId(room.id, user.id, input.clientMessageId);
+      const winner = await this.messages.findByClientMessageId(roomId, user.id, input.clientMessageId);
       if (!winner) throw err;
       return toAck(winner, true);
     }

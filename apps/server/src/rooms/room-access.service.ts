@@ -1,8 +1,29 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { AuthUser } from '../auth/auth-user';
 import { ForbiddenError, NotFoundError } from '../common/domain-error';
-import { MembershipRecord, RoomPermission, RoomRecord, RoomRole, RoomView, toRoomView } from './room.entity';
+import { RoomAccessCache } from './room-access.cache';
+import {
+  MembershipRecord,
+  RoomAccessState,
+  RoomPermission,
+  RoomRecord,
+  RoomRole,
+  RoomView,
+  toRoomView,
+} from './room.entity';
 import { RoomsRepository } from './rooms.repository';
+
+/**
+ * What RoomAccess.admit allowed, to be confirmed against the room's state once the room counter is taken:
+ * the room as it was when the caller's role was read, and that role.
+ */
+export interface RoomAccessTicket {
+  /** The stored (canonical) room id. */
+  roomId: string;
+  permission: RoomPermission;
+  room: RoomAccessState;
+  role: RoomRole | null;
+}
 
 /** A room with the caller's membership, as RoomAccess found them. */
 export interface RoomAccessGrant {
@@ -21,8 +42,8 @@ const ARCHIVED_ALLOWS: readonly RoomPermission[] = ['room.read', 'room.manage'];
  */
 export function assertRoomPermission(
   user: AuthUser,
-  room: RoomRecord,
-  membership: MembershipRecord | null,
+  room: Pick<RoomRecord, 'kind' | 'archivedAt'>,
+  membership: Pick<MembershipRecord, 'role'> | null,
   permission: RoomPermission,
 ): void {
   const isAdmin = user.role === 'admin';
@@ -59,7 +80,10 @@ export function assertRoomPermission(
 /** The one access helper for rooms: every service calls it before touching room data. */
 @Injectable()
 export class RoomAccess {
-  constructor(private readonly rooms: RoomsRepository) {}
+  constructor(
+    private readonly rooms: RoomsRepository,
+    @Optional() private readonly cache: RoomAccessCache = new RoomAccessCache(),
+  ) {}
 
   /** The room as the caller sees it (with their role), or NotFoundError / ForbiddenError. */
   async require(user: AuthUser, roomId: string, permission: RoomPermission): Promise<RoomView> {
@@ -79,5 +103,55 @@ export class RoomAccess {
     const membership = room.id === roomId ? found : await this.rooms.findMember(room.id, user.id);
     assertRoomPermission(user, room, membership, permission);
     return { room, membership };
+  }
+
+  /**
+   * The check for a write that then takes a value of the room counter (sending a message): decided from
+   * this node's cache when it allows, so the hot path reads nothing. The caller must pass what
+   * RoomsRepository.takeSeq returned to confirm() before writing. A cached refusal is never trusted
+   * (the user may have joined on another node): it is read again.
+   */
+  async admit(user: AuthUser, roomId: string, permission: RoomPermission): Promise<RoomAccessTicket> {
+    const cached = this.cache.get(roomId, user.id);
+    if (cached && allows(user, cached.room, cached.role, permission)) {
+      return { roomId: cached.room.id, permission, room: cached.room, role: cached.role };
+    }
+    // The room first, then the membership: the version recorded is then never newer than the
+    // membership read, so any change after it shows as a different version in confirm().
+    const room = await this.rooms.findAccessState(roomId);
+    if (!room) throw new NotFoundError('room', 'roomId');
+    const role = (await this.rooms.findMember(room.id, user.id))?.role ?? null;
+    if (room.id === roomId) this.cache.set(room.id, user.id, { room, role });
+    assertRoomPermission(user, room, role === null ? null : { role }, permission);
+    return { roomId: room.id, permission, room, role };
+  }
+
+  /**
+   * Re-checks a ticket against the room state returned by the counter write (`taken`). Unchanged version:
+   * nothing changed since the role was read, no read. Otherwise the membership is read again (after the
+   * counter write, so it is at least as new as `taken`) and the decision made afresh; throws like
+   * require(). A kick acknowledged before the send began has bumped the version by then, on any node.
+   */
+  async confirm(user: AuthUser, ticket: RoomAccessTicket, taken: RoomAccessState): Promise<void> {
+    let role = ticket.role;
+    if (taken.accessVersion !== ticket.room.accessVersion) {
+      role = (await this.rooms.findMember(ticket.roomId, user.id))?.role ?? null;
+      this.cache.set(ticket.roomId, user.id, { room: taken, role });
+    }
+    assertRoomPermission(user, taken, role === null ? null : { role }, ticket.permission);
+  }
+}
+
+function allows(
+  user: AuthUser,
+  room: RoomAccessState,
+  role: RoomRole | null,
+  permission: RoomPermission,
+): boolean {
+  try {
+    assertRoomPermission(user, room, role === null ? null : { role }, permission);
+    return true;
+  } catch {
+    return false;
   }
 }

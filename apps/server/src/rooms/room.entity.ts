@@ -43,6 +43,17 @@ export interface RoomRecord {
   updatedAt: Date;
 }
 
+/**
+ * The part of a room that access decisions read, with its access version (bumped after every membership
+ * or archive change; see RoomDocument.accessVersion).
+ */
+export interface RoomAccessState {
+  id: string;
+  kind: RoomKind;
+  archivedAt: Date | null;
+  accessVersion: number;
+}
+
 /** One user's membership in one room. */
 export interface MembershipRecord {
   roomId: string;

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { PluginsModule } from '../plugins/plugins.module';
 import { UsersModule } from '../users/users.module';
+import { RoomAccessCache } from './room-access.cache';
 import { RoomAccess } from './room-access.service';
 import { RoomsController } from './rooms.controller';
 import { RoomsGateway } from './rooms.gateway';
@@ -20,7 +21,7 @@ import { RoomsService } from './rooms.service';
     ]),
   ],
   controllers: [RoomsController],
-  providers: [RoomsGateway, RoomsRepository, RoomAccess, RoomsService],
+  providers: [RoomsGateway, RoomsRepository, RoomAccessCache, RoomAccess, RoomsService],
   exports: [RoomsRepository, RoomAccess, RoomsService],
 })
 export class RoomsModule {}

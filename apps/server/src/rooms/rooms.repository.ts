@@ -1,11 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { isValidObjectId, Model, Types } from 'mongoose';
-import { MembershipRecord, RoomKind, RoomRecord, RoomRole } from './room.entity';
+import { MembershipRecord, RoomAccessState, RoomKind, RoomRecord, RoomRole } from './room.entity';
 import { RoomDocument, RoomMemberDocument } from './rooms.schema';
 
 type LeanRoom = RoomDocument & { _id: Types.ObjectId };
 type LeanMember = RoomMemberDocument & { _id: Types.ObjectId };
+type AccessFields = Pick<RoomDocument, 'kind' | 'archivedAt' | 'accessVersion'> & { _id: Types.ObjectId };
+
+/** The fields RoomAccess decides with (RoomAccessState). */
+const ACCESS_PROJECTION = { kind: 1, archivedAt: 1, accessVersion: 1 } as const;
 
 export interface NewRoom {
   kind: RoomKind;
@@ -13,6 +17,12 @@ export interface NewRoom {
   topic: string;
   createdBy: string;
   directUserIds?: string[];
+}
+
+/** A counter value taken for a new message, with the room's access state as of that same write. */
+export interface TakenSeq {
+  seq: number;
+  room: RoomAccessState;
 }
 
 export interface RoomDirectoryQuery {
@@ -55,6 +65,16 @@ export class RoomsRepository {
     if (!isValidObjectId(id)) return null;
     const doc = await this.rooms.findById(id).lean<LeanRoom>().exec();
     return doc ? toRoom(doc) : null;
+  }
+
+  /** The room's kind, archive state and access version (RoomAccess's cache fill). */
+  async findAccessState(id: string): Promise<RoomAccessState | null> {
+    if (!isValidObjectId(id)) return null;
+    const doc = await this.rooms.collection.findOne<AccessFields>(
+      { _id: new Types.ObjectId(id) },
+      { projection: ACCESS_PROJECTION },
+    );
+    return doc ? toAccessState(doc) : null;
   }
 
   async findByIds(ids: readonly string[]): Promise<RoomRecord[]> {
@@ -106,18 +126,34 @@ export class RoomsRepository {
     if (!isValidObjectId(id)) return null;
     const set: Record<string, unknown> = { ...changes };
     if (changes.name !== undefined) set.nameLower = changes.name.toLowerCase();
-    const doc = await this.rooms.findByIdAndUpdate(id, { $set: set }, { new: true }).lean<LeanRoom>().exec();
+    // Archiving or reopening changes who may post: nodes holding cached access must re-check.
+    const bump = changes.archivedAt !== undefined ? { $inc: { accessVersion: 1 } } : {};
+    const doc = await this.rooms
+      .findByIdAndUpdate(id, { $set: set, ...bump }, { new: true })
+      .lean<LeanRoom>()
+      .exec();
     return doc ? toRoom(doc) : null;
   }
 
   /** Atomically takes the room's next counter value (for a new message's seq or a change's changeSeq). */
   async nextSeq(roomId: string): Promise<number | null> {
+    return (await this.takeSeq(roomId))?.seq ?? null;
+  }
+
+  /**
+   * nextSeq that also returns the room's access state read by the same atomic write, so the send path
+   * learns whether memberships changed since it checked them without another round trip. Goes through
+   * the driver collection (one of the hot path's two writes): `updatedAt` is set here as mongoose's
+   * timestamps would; null when the room is gone.
+   */
+  async takeSeq(roomId: string): Promise<TakenSeq | null> {
     if (!isValidObjectId(roomId)) return null;
-    const doc = await this.rooms
-      .findByIdAndUpdate(roomId, { $inc: { lastSeq: 1 } }, { new: true, projection: { lastSeq: 1 } })
-      .lean<{ lastSeq: number }>()
-      .exec();
-    return doc ? doc.lastSeq : null;
+    const doc = (await this.rooms.collection.findOneAndUpdate(
+      { _id: new Types.ObjectId(roomId) },
+      { $inc: { lastSeq: 1 }, $set: { updatedAt: new Date() } },
+      { returnDocument: 'after', projection: { lastSeq: 1, ...ACCESS_PROJECTION } },
+    )) as (AccessFields & { lastSeq: number }) | null;
+    return doc ? { seq: doc.lastSeq, room: toAccessState(doc) } : null;
   }
 
   /** Removes the room and its memberships; the messages go with MessagesRepository.deleteRoom. */
@@ -154,7 +190,8 @@ export class RoomsRepository {
         throw err;
       });
     if (res.upsertedCount === 0) return null;
-    await this.rooms.updateOne({ _id: roomId }, { $inc: { memberCount: 1 } }).exec();
+    // The version moves after the membership is written, so a node that re-reads it sees the new member.
+    await this.rooms.updateOne({ _id: roomId }, { $inc: { memberCount: 1, accessVersion: 1 } }).exec();
     return this.findMember(roomId, user.id);
   }
 
@@ -162,7 +199,9 @@ export class RoomsRepository {
   async removeMember(roomId: string, userId: string): Promise<boolean> {
     const res = await this.members.deleteOne({ roomId, userId }).exec();
     if (res.deletedCount === 0) return false;
-    await this.rooms.updateOne({ _id: roomId }, { $inc: { memberCount: -1 } }).exec();
+    // After the delete: a send that takes a seq from now on sees the new version and re-reads the
+    // membership (gone), on every node, before the kick or leave is acknowledged.
+    await this.rooms.updateOne({ _id: roomId }, { $inc: { memberCount: -1, accessVersion: 1 } }).exec();
     return true;
   }
 
@@ -171,7 +210,9 @@ export class RoomsRepository {
       .findOneAndUpdate({ roomId, userId }, { $set: { role } }, { new: true })
       .lean<LeanMember>()
       .exec();
-    return doc ? toMember(doc) : null;
+    if (!doc) return null;
+    await this.rooms.updateOne({ _id: roomId }, { $inc: { accessVersion: 1 } }).exec();
+    return toMember(doc);
   }
 
   async membershipsOf(userId: string): Promise<MembershipRecord[]> {
@@ -203,6 +244,15 @@ function toRoom(doc: LeanRoom): RoomRecord {
     createdBy: doc.createdBy,
     createdAt: doc.createdAt,
     updatedAt: doc.updatedAt,
+  };
+}
+
+function toAccessState(doc: AccessFields): RoomAccessState {
+  return {
+    id: doc._id.toHexString(),
+    kind: doc.kind,
+    archivedAt: doc.archivedAt ?? null,
+    accessVersion: doc.accessVersion ?? 0,
   };
 }
 

@@ -15,6 +15,12 @@ export class RoomDocument {
   @Prop({ default: 0 }) memberCount!: number;
   /** The room counter: every new message's seq and every change's changeSeq come from `$inc` on this. */
   @Prop({ default: 0 }) lastSeq!: number;
+  /**
+   * Bumped after every change of who may do what here (membership added, removed or re-roled; archived or
+   * reopened). The send path's `$inc` on lastSeq returns it, so a node's cached membership is re-checked
+   * whenever it was read at an older version (RoomAccess.confirm).
+   */
+  @Prop({ default: 0 }) accessVersion!: number;
   @Prop({ required: true }) createdBy!: string;
   createdAt!: Date;
   updatedAt!: Date;
