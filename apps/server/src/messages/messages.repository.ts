@@ -24,16 +24,16 @@ export interface NewMessage {
 export class MessagesRepository {
   constructor(@InjectModel(MessageDocument.name) private readonly model: Model<MessageDocument>) {}
 
-  /** Inserts with changeSeq = seq; a duplicate clientMessageId throws the driver's duplicate-key error. */
+  /**
+   * Inserts with changeSeq = seq; a duplicate clientMessageId throws the driver's duplicate-key error.
+   * Straight through the driver collection (the send path's one insert): the document is built by
+   * newMessageDocument with exactly what the schema would store, so mongoose's document machinery is
+   * not needed (messages.repository.spec.ts compares the two).
+   */
   async insert(message: NewMessage): Promise<MessageRecord> {
-    const doc = await this.model.create({
-      ...message,
-      changeSeq: message.seq,
-      createdAt: new Date(),
-      mentions: parseMentions(message.text),
-      tokens: searchTokens(message.text),
-    });
-    return toRecord(doc.toObject() as LeanMessage);
+    const doc = newMessageDocument(message, new Date());
+    await this.model.collection.insertOne(doc);
+    return toRecord(doc);
   }
 
   async findById(id: string): Promise<MessageRecord | null> {
@@ -47,7 +47,11 @@ export class MessagesRepository {
     authorId: string,
     clientMessageId: string,
   ): Promise<MessageRecord | null> {
-    const doc = await this.model.findOne({ roomId, authorId, clientMessageId }).lean<LeanMessage>().exec();
+    // Driver collection, like insert: this answers retries on the send path.
+    const doc = await this.model.collection.findOne<LeanMessage>(
+      { roomId, authorId, clientMessageId },
+      { projection: { tokens: 0 } },
+    );
     return doc ? toRecord(doc) : null;
   }
 
@@ -231,6 +235,41 @@ export class MessagesRepository {
     const res = await this.model.deleteMany({ roomId }).exec();
     return res.deletedCount;
   }
+}
+
+/**
+ * The stored form of a new message, as `model.create` would write it: every schema field with its
+ * default (null dates, empty text), changeSeq = seq, the mentions and search tokens derived from the
+ * text, attachments reduced to their declared fields; optional fields absent rather than undefined.
+ */
+export function newMessageDocument(message: NewMessage, createdAt: Date): LeanMessage {
+  return {
+    _id: new Types.ObjectId(),
+    roomId: message.roomId,
+    seq: message.seq,
+    changeSeq: message.seq,
+    authorId: message.authorId,
+    authorUsername: message.authorUsername,
+    text: message.text,
+    clientMessageId: message.clientMessageId,
+    createdAt,
+    editedAt: null,
+    deletedAt: null,
+    deletedBy: null,
+    ...(message.attachments
+      ? {
+          attachments: message.attachments.map(({ mediaId, name, declaredType, declaredSize }) => ({
+            mediaId,
+            name,
+            declaredType,
+            declaredSize,
+          })),
+        }
+      : {}),
+    mentions: parseMentions(message.text),
+    tokens: searchTokens(message.text),
+    ...(message.threadRootId !== undefined ? { threadRootId: message.threadRootId } : {}),
+  };
 }
 
 function toRecord(doc: LeanMessage): MessageRecord {
