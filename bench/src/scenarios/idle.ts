@@ -56,6 +56,8 @@ async function measureTarget(
     const typesBefore = options.profileDir
       ? await snapshotTypes(target, options.profileDir, 'before')
       : undefined;
+    // The connect phase is where Palaver's handshakes (auth, lookups, joins) cost CPU.
+    if (options.profileDir) await target.startProfile();
     const connect = await generator.connect({
       kind: target.kind,
       codec: target.codec,
@@ -63,6 +65,10 @@ async function measureTarget(
       concurrency: 50,
       timeoutMs: 30_000,
     });
+    if (options.profileDir) {
+      const path = await target.stopProfile(join(options.profileDir, `${target.name}-connect.cpuprofile`));
+      options.log(`  ${target.name}: CPU profile of the connect phase in ${path}`);
+    }
     result.connected = connect.connected;
     result.connectSeconds = connect.seconds;
     if (connect.failed > 0) options.log(`  ${target.name}: ${connect.failed} failed (${connect.firstError})`);
@@ -134,7 +140,8 @@ async function runIdle(options: ScenarioOptions): Promise<ScenarioOutput<{ targe
   if (options.profileDir) {
     notes.push(
       '--profile: heap snapshots before and after connecting give the growth by type; writing them ' +
-        'inflates RSS, so the RSS column of a --profile run is not comparable.',
+        'inflates RSS, so the RSS column of a --profile run is not comparable. The CPU profile covers the ' +
+        'connect phase only (and slows it: connect times of a --profile run are not comparable either).',
     );
   }
   notes.push(

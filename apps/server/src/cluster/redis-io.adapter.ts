@@ -1,9 +1,9 @@
 import { INestApplication, Logger } from '@nestjs/common';
-import { IoAdapter } from '@nestjs/platform-socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import { Server, ServerOptions } from 'socket.io';
 import { AppConfig } from '../config/app-config';
+import { PalaverIoAdapter } from '../realtime/palaver-io.adapter';
 import { RedisConnection } from './redis.connection';
 
 /** Prefix of the adapter's Redis channels (`palaver:io#/#room:…`), apart from the bus's `palaver:bus:`. */
@@ -15,10 +15,12 @@ export const SOCKET_ADAPTER_KEY = 'palaver:io';
  * `disconnectSockets`, `fetchSockets` and `socketsJoin` work cluster-wide too (that is how a logout on
  * node A disconnects the user's socket on node B).
  *
+ * Message handling is PalaverIoAdapter's (one dispatcher per socket); this class only adds Redis.
+ *
  * Redis only fans out: messages are stored in the database first and carry per-room sequence numbers, so
  * an emit lost while Redis is down is recovered by the client's catch-up, never by Redis.
  */
-export class RedisIoAdapter extends IoAdapter {
+export class RedisIoAdapter extends PalaverIoAdapter {
   private adapterConstructor?: ReturnType<typeof createAdapter>;
 
   constructor(
@@ -85,12 +87,12 @@ function countsOnlyItselfWhenRedisIsDown<T extends { serverCount(): Promise<numb
 
 /**
  * Picks the Socket.IO adapter before the app listens: the Redis adapter when REDIS_URL is set (its
- * connections come from the ClusterModule's RedisConnection and close with it), else Nest's default
- * in-memory one. Call it from bootstrap after `NestFactory.create` and before `app.listen`.
+ * connections come from the ClusterModule's RedisConnection and close with it), else Socket.IO's
+ * in-memory one; both bind handlers through PalaverIoAdapter. Call it from bootstrap after `NestFactory.create` and before `app.listen`.
  */
 export async function configureSocketAdapter(app: INestApplication, config: AppConfig): Promise<void> {
   if (!config.REDIS_URL) {
-    app.useWebSocketAdapter(new IoAdapter(app));
+    app.useWebSocketAdapter(new PalaverIoAdapter(app));
     return;
   }
   const adapter = new RedisIoAdapter(app, app.get(RedisConnection));

@@ -11,7 +11,7 @@ import '../auth/auth.events';
 import { AuthService } from '../auth/auth.service';
 import { corsOrigins } from '../bootstrap/create-app';
 import { ClusterBus } from '../cluster/cluster-bus';
-import { DomainError, toErrorBody, ValidationFailedError } from '../common/domain-error';
+import { DomainError, toErrorBody } from '../common/domain-error';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../health/metrics.service';
 import { RoomsRepository } from '../rooms/rooms.repository';
@@ -19,14 +19,12 @@ import { Broadcaster, PalaverServer, PalaverSocket } from './broadcaster';
 import { roomChannel, userChannel } from './channels';
 import { SOCKET_GATEWAY_OPTIONS } from './socket-options';
 
-type Ack = (body: unknown) => void;
-
 /**
  * The connection side of the realtime API: handshake authentication (the same AuthService.authenticate
- * as HTTP, token in `auth.token`), channel membership (`user:<id>` and `room:<id>` of each room), a gate
- * in front of every packet (unknown events and non-object payloads get an error ack before any handler
- * runs), and disconnection of sockets whose session was revoked on any node. Event handlers live in the
- * feature gateways (rooms.gateway.ts, messages.gateway.ts).
+ * as HTTP, token in `auth.token`), channel membership (`user:<id>` and `room:<id>` of each room), and
+ * disconnection of sockets whose session was revoked on any node. Event handlers live in the feature
+ * gateways (rooms.gateway.ts, messages.gateway.ts); the gate in front of them (unknown events,
+ * non-object payloads) is the adapter's dispatcher (palaver-io.adapter.ts).
  */
 @WebSocketGateway(SOCKET_GATEWAY_OPTIONS)
 export class RealtimeGateway
@@ -71,11 +69,7 @@ export class RealtimeGateway
     });
   }
 
-  handleConnection(socket: PalaverSocket): void {
-    // Nest adds two 'disconnect' listeners per gateway to every socket; with a dozen feature gateways
-    // that passes Node's default of 10 and prints a (false) leak warning.
-    socket.setMaxListeners(64);
-    socket.use((packet, next) => this.gate(socket, packet, next));
+  handleConnection(): void {
     this.metrics.connectedSockets.inc();
   }
 
@@ -99,43 +93,18 @@ export class RealtimeGateway
       throw new DomainError('unauthorized', 'auth.token (an access token) is required');
     }
     const user = await this.auth.authenticate(token);
+    // The token is not needed past this point; dropping the auth payload keeps it out of memory (and of
+    // heap dumps) for the life of the connection.
+    socket.handshake.auth = NO_AUTH_PAYLOAD;
     socket.data.user = user;
     await socket.join(userChannel(user.id));
     const memberships = await this.rooms.membershipsOf(user.id);
     await socket.join(memberships.map((m) => roomChannel(m.roomId)));
   }
-
-  /**
-   * Runs before any handler: an event nobody handles, or a payload that is not one plain object, is
-   * answered with an error ack and goes no further. Times every acked event for the ack-latency metric.
-   */
-  private gate(socket: PalaverSocket, packet: unknown[], next: (err?: Error) => void): void {
-    const event = String(packet[0]);
-    const last = packet[packet.length - 1];
-    const ack = packet.length > 1 && typeof last === 'function' ? (last as Ack) : undefined;
-    const args = packet.slice(1, ack ? -1 : undefined);
-    if (socket.listenerCount(event as never) === 0) {
-      ack?.({ error: { code: 'unknown_event', message: `unknown event: ${event.slice(0, 64)}` } });
-      return;
-    }
-    if (args.length > 1 || (args.length === 1 && !isPlainObject(args[0]))) {
-      ack?.(new ValidationFailedError('the payload must be one JSON object').toBody());
-      return;
-    }
-    if (ack) {
-      const end = this.metrics.ackLatency.startTimer({ event });
-      packet[packet.length - 1] = (body: unknown) => {
-        end();
-        ack(body);
-      };
-    }
-    next();
-  }
 }
 
-function isPlainObject(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value);
-}
+/** What a socket's `handshake.auth` holds once the handshake is authenticated. */
+const NO_AUTH_PAYLOAD: Record<string, never> = Object.freeze({});
 
 function sameOrigin(origin: string, host: string | undefined): boolean {
   try {
