@@ -1,5 +1,5 @@
 import type { UserView } from '@palaver/client';
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { AuthScreen } from '../auth/AuthScreen';
 import type { Session } from '../session/session';
 import { ChatLayout } from './ChatLayout';
@@ -21,7 +21,6 @@ export function App({ session }: { session: Session }) {
   const [phase, setPhase] = useState<Phase>(() =>
     client.accessToken ? { kind: 'checking' } : { kind: 'signed-out' },
   );
-  const [store, setStore] = useState<ChatStore | null>(null);
 
   // A stored session is checked once (refreshing its access token if needed).
   useEffect(() => {
@@ -50,25 +49,23 @@ export function App({ session }: { session: Session }) {
   );
 
   const me = phase.kind === 'signed-in' ? phase.me : null;
+  const store = useMemo(() => (me ? new ChatStore(client, me) : null), [client, me]);
   useEffect(() => {
-    if (!me) return;
-    const chat = new ChatStore(client, me);
-    setStore(chat);
-    chat.start().catch((err: unknown) => chat.notify('error', describeError(err)));
+    if (!store) return;
+    store.start().catch((err: unknown) => store.notify('error', describeError(err)));
     const initial = roomIdFromPath(window.location.pathname);
-    if (initial) void chat.openRoom(initial);
+    if (initial) void store.openRoom(initial);
     const onPopState = () => {
       const roomId = roomIdFromPath(window.location.pathname);
-      if (roomId) void chat.openRoom(roomId);
-      else chat.closeRoom();
+      if (roomId) void store.openRoom(roomId);
+      else store.closeRoom();
     };
     window.addEventListener('popstate', onPopState);
     return () => {
       window.removeEventListener('popstate', onPopState);
-      chat.dispose();
-      setStore(null);
+      store.dispose();
     };
-  }, [client, me]);
+  }, [store]);
 
   // The address bar follows the open room (so a reload or a shared link opens it again).
   const activeRoomId = useActiveRoomId(store);

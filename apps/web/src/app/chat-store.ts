@@ -89,7 +89,7 @@ export class ChatStore {
   /** The read marker when the active room was opened: the "new" divider sits after it. */
   openedAtReadSeq = 0;
 
-  private readonly timeline: RoomTimeline;
+  private timeline: RoomTimeline | null = null;
   private readonly messagesByRoom = new Map<string, Map<string, MessageView>>();
   private readonly sorted = new Map<string, MessageView[]>();
   private readonly windows = new Map<string, HistoryWindow>();
@@ -109,10 +109,6 @@ export class ChatStore {
     me: UserView,
   ) {
     this.me = me;
-    this.timeline = new RoomTimeline(client.socket).start();
-    this.cleanups.push(() => this.timeline.stop());
-    this.cleanups.push(this.timeline.onApply((message) => this.put(message)));
-    this.listen();
   }
 
   // --- React
@@ -132,7 +128,14 @@ export class ChatStore {
 
   // --- lifecycle
 
+  /** Connects and follows the server; dispose() undoes it (and a later start() begins afresh). */
   async start(): Promise<void> {
+    this.disposed = false;
+    const timeline = new RoomTimeline(this.client.socket).start();
+    this.timeline = timeline;
+    this.cleanups.push(() => timeline.stop());
+    this.cleanups.push(timeline.onApply((message) => this.put(message)));
+    this.listen();
     window.addEventListener('offline', this.onOffline);
     window.addEventListener('online', this.onOnline);
     document.addEventListener('visibilitychange', this.onVisibility);
@@ -154,6 +157,10 @@ export class ChatStore {
   dispose(): void {
     this.disposed = true;
     for (const cleanup of this.cleanups.splice(0)) cleanup();
+    this.timeline = null;
+    // Nothing is tracked any more: a restart loads the rooms again.
+    this.windows.clear();
+    this.sorted.clear();
     clearTimeout(this.readStatesTimer);
     this.client.socket.disconnect();
   }
@@ -217,6 +224,10 @@ export class ChatStore {
       }),
       on('room.member.joined', (event) => {
         const list = this.members.get(event.roomId);
+        const room = this.rooms.get(event.roomId);
+        // Also sent on a role change: only a member not listed yet is a new one.
+        if (room && event.userId !== this.me.id && !list?.some((m) => m.userId === event.userId))
+          this.rooms.set(room.id, { ...room, memberCount: room.memberCount + 1 });
         if (list) {
           const rest = list.filter((m) => m.userId !== event.userId);
           this.members.set(event.roomId, [
@@ -229,6 +240,8 @@ export class ChatStore {
       }),
       on('room.member.left', (event) => {
         const list = this.members.get(event.roomId);
+        const room = this.rooms.get(event.roomId);
+        if (room) this.rooms.set(room.id, { ...room, memberCount: Math.max(0, room.memberCount - 1) });
         if (list)
           this.members.set(
             event.roomId,
@@ -365,7 +378,9 @@ export class ChatStore {
     if (this.activeRoomId !== roomId) {
       this.activeRoomId = roomId;
       this.threadRootId = null;
-      this.openedAtReadSeq = this.readStates.get(roomId)?.lastReadSeq ?? 0;
+      const state = this.readStates.get(roomId);
+      // The "new" line only marks what was unread when the room was opened, not what arrives while open.
+      this.openedAtReadSeq = state && state.unread > 0 ? state.lastReadSeq : Number.POSITIVE_INFINITY;
       this.changed();
     }
     if (!this.rooms.has(roomId) || !this.client.socket.connected) return;
@@ -379,7 +394,7 @@ export class ChatStore {
         this.putPage(roomId, page.messages, page.nextBefore);
         window.loaded = true;
         // Everything after the page arrives through the timeline: live, and replayed after a reconnect.
-        this.timeline.track(roomId, Math.max(0, maxChange - TRACK_MARGIN));
+        this.timeline?.track(roomId, Math.max(0, maxChange - TRACK_MARGIN));
       } catch (err) {
         this.windows.delete(roomId);
         this.notify('error', describeError(err));

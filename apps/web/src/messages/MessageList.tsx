@@ -92,7 +92,10 @@ export function MessageList({
     if (el.scrollTop < LOAD_OLDER_PX && hasOlder && !loading && onLoadOlder) onLoadOlder();
   };
 
-  let dividerDrawn = false;
+  const dividerIndex =
+    unreadAfterSeq === undefined
+      ? -1
+      : messages.findIndex((m, i) => i > 0 && m.seq > unreadAfterSeq && m.authorId !== chat.me.id);
   return (
     <div className="message-scroller" ref={scroller} onScroll={onScroll} role="log" aria-label={label}>
       <div className="message-content" ref={content}>
@@ -101,13 +104,7 @@ export function MessageList({
           <div className="history-status">This is the beginning of the room.</div>
         )}
         {messages.map((message, index) => {
-          const divider =
-            unreadAfterSeq !== undefined &&
-            !dividerDrawn &&
-            message.seq > unreadAfterSeq &&
-            message.authorId !== chat.me.id &&
-            index > 0;
-          if (divider) dividerDrawn = true;
+          const divider = index === dividerIndex;
           return (
             <Fragment key={message.id}>
               {divider && (
