@@ -8,7 +8,14 @@ import type { ConnectionSpec } from '../generator-protocol';
 import type { BenchTarget, RunningTarget, TargetPlan } from './bench-target';
 import { ProbedServer } from './probed-server';
 
-const MAIN = join(__dirname, '..', '..', '..', '..', 'apps', 'server', 'dist', 'src', 'main.js');
+/**
+ * The server's entry point. PALAVER_BENCH_SERVER_MAIN points a run at another build (a copy of an
+ * earlier apps/server/dist kept inside the repository, so its packages resolve), for before/after runs
+ * back to back.
+ */
+const MAIN =
+  process.env.PALAVER_BENCH_SERVER_MAIN ??
+  join(__dirname, '..', '..', '..', '..', 'apps', 'server', 'dist', 'src', 'main.js');
 const PASSWORD = 'bench-password-1';
 
 /** Users registered per run: connections are spread over them (a user may hold several sockets). */

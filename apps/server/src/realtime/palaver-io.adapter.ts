@@ -41,9 +41,8 @@ const UNKNOWN_EVENT_BODY_MAX = 64;
  *
  * The dispatcher is also the gate in front of every handler: an event no gateway handles, or a payload
  * that is not one plain object, gets an error ack and goes no further; every acked event is timed for
- * the ack-latency metric. Socket.IO's own emit of client events to `socket.on` listeners is switched off
- * (a shared middleware that never passes the packet on): client events reach handlers only through here,
- * and an event named like a reserved one (`error`) cannot reach the EventEmitter.
+ * the ack-latency metric. (Socket.IO still emits each client event to the socket's own listeners
+ * afterwards; there are none, and its no-op `error` listener keeps an event named `error` harmless.)
  */
 export class PalaverIoAdapter extends IoAdapter {
   private readonly logger = new Logger('PalaverIoAdapter');
@@ -92,7 +91,6 @@ export class PalaverIoAdapter extends IoAdapter {
       record = { callbacks: new Array<BoundHandler | undefined>(this.slots.length), disconnectBound: false };
       this.handlersOf.set(socket, record);
       socket.onAny(this.dispatcher);
-      socket.use(neverEmitToListeners);
     }
     for (const handler of handlers) {
       const slot = this.slotFor(handler, record);
@@ -207,9 +205,6 @@ function metricsOf(app: INestApplicationContext): MetricsService | undefined {
     return undefined;
   }
 }
-
-/** Socket middleware shared by every socket: client events were handled by the dispatcher already. */
-function neverEmitToListeners(): void {}
 
 function unknownEventBody(event: string): ErrorBody {
   return {
