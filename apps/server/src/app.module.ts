@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { MongooseModule } from '@nestjs/mongoose';
+import { AdminConsoleModule } from './admin-console/admin-console.module';
 import { AuthModule } from './auth/auth.module';
 import { CatchUpModule } from './catch-up/catch-up.module';
 import { ClusterModule } from './cluster/cluster.module';
@@ -75,6 +76,9 @@ export class AppModule {
 
         // --- plugins
         PluginsModule,
+
+        // --- admin console (static SPA at /admin)
+        AdminConsoleModule,
       ],
     };
   }

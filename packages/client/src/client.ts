@@ -1,4 +1,5 @@
 import { AuthResult, UserView, UsersApi } from './accounts';
+import { AdminStatsApi } from './admin-stats';
 import { HttpTransport, HttpTransportOptions, TokenSet } from './http';
 import { MediaApi } from './media';
 import { PluginsApi } from './plugins';
@@ -21,6 +22,8 @@ export class PalaverClient {
   readonly media: MediaApi;
   /** Plugin administration (admins) and plugins' own routes. */
   readonly plugins: PluginsApi;
+  /** Database figures for the admin console (admins). */
+  readonly admin: AdminStatsApi;
   /** The Socket.IO connection (not opened until `socket.connect()`). */
   readonly socket: SocketConnection;
   /** The account after register/login/refresh/me; null when logged out. */
@@ -34,6 +37,7 @@ export class PalaverClient {
     this.messages = new MessagesApi(this.http);
     this.media = new MediaApi(this.http);
     this.plugins = new PluginsApi(this.http);
+    this.admin = new AdminStatsApi(this.http);
     this.socket = new SocketConnection(this.http, opts.socket);
   }
 

@@ -1,4 +1,5 @@
 export * from './http';
+export * from './admin-stats';
 export * from './accounts';
 export * from './plugins';
 export * from './client';
