@@ -282,7 +282,7 @@ describe('admin console (headless Chromium against a real server)', () => {
     await context.close();
   });
 
-  it('shows a moderator the moderation queue but not the plugins or their settings', async () => {
+  it('shows a moderator the moderation queue but no plugins, and the login page once their sessions end', async () => {
     const { context, page } = await openConsole();
     await logIn(page, cast.moderator);
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
@@ -303,6 +303,22 @@ describe('admin console (headless Chromium against a real server)', () => {
     await page.goto(`${url}/admin/plugins/moderation`);
     await page.getByText('This page does not exist or your role cannot open it.').waitFor();
     assert.equal(await page.locator('#root_flood_messages').count(), 0);
+
+    // The storage figures are for admins only; the API says so too.
+    const elsewhere = new PalaverClient(url);
+    await elsewhere.login(cast.moderator.username, cast.moderator.password);
+    await assert.rejects(
+      elsewhere.admin.storage(),
+      (err: unknown) => err instanceof PalaverApiError && err.status === 403,
+    );
+
+    // A password change elsewhere ends every session: the console's refresh is refused, back to the login.
+    await elsewhere.changePassword(cast.moderator.password, 'a new moderator password');
+    cast.moderator.password = 'a new moderator password';
+    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Overview' }).click();
+    await page.getByText('Your session has expired. Log in again.').waitFor();
+    await page.getByRole('button', { name: 'Log in' }).waitFor();
+    assert.equal(await page.evaluate('sessionStorage.getItem("palaver.admin.tokens")'), null);
     await context.close();
   });
 
