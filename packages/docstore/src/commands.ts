@@ -335,7 +335,7 @@ function batchSizeOf(body: Document, field = 'batchSize', def = 101): number {
 
 // ---- handshake and server info -------------------------------------------------------------------------
 
-export function helloReply(state: ServerState, connectionId: number, legacy: boolean): Document {
+export function helloReply(connectionId: number, legacy: boolean): Document {
   return {
     ...(legacy ? { ismaster: true } : { isWritablePrimary: true }),
     helloOk: true,
@@ -376,8 +376,8 @@ const PARAMETERS: Document = {
 // ---- handlers --------------------------------------------------------------------------------------------
 
 const handlers: Record<string, Handler> = {
-  hello: (s, i) => helloReply(s, i.connectionId, false),
-  ismaster: (s, i) => helloReply(s, i.connectionId, true),
+  hello: (_s, i) => helloReply(i.connectionId, false),
+  ismaster: (_s, i) => helloReply(i.connectionId, true),
   ping: () => ({ ok: 1 }),
   buildinfo: () => buildInfo(),
   getparameter: (_s, { body }) => {

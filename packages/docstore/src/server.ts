@@ -175,7 +175,7 @@ class Connection {
         codeName: 'UnsupportedOpQueryCommand',
       });
     }
-    return Promise.resolve(helloReply(this.state, this.id, true));
+    return Promise.resolve(helloReply(this.id, true));
   }
 }
 
