@@ -15,8 +15,8 @@ export default tseslint.config(
     },
   },
   {
-    // The admin console (React in the browser): browser globals and the rules of hooks.
-    files: ['admin/**/*.{ts,tsx}'],
+    // The browser apps (React): browser globals and the rules of hooks.
+    files: ['admin/**/*.{ts,tsx}', 'apps/web/**/*.{ts,tsx}'],
     languageOptions: { globals: globals.browser },
     ...reactHooks.configs.flat.recommended,
   },

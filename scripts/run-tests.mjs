@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync, existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildStaleBrowserApps } from './browser-apps.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const filters = process.argv.slice(2).filter((a) => !a.startsWith('--'));
@@ -15,6 +16,8 @@ if (build.status !== 0) {
   console.error('build failed: fix the TypeScript errors above (npx tsc -b)');
   process.exit(build.status ?? 1);
 }
+// The browser tests drive the built web app and admin console: rebuild them when their sources changed.
+if (!buildStaleBrowserApps(root)) process.exit(1);
 
 const workspaces = [
   'packages/docstore',

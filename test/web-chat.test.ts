@@ -49,6 +49,15 @@ const names = {
 };
 const lobby = `lobby-${suffix}`;
 
+/** The little of the DOM read inside evaluate() (this project compiles without lib "dom"). */
+interface PageImage {
+  complete: boolean;
+  naturalWidth: number;
+}
+interface PageElement {
+  getAttribute(name: string): string | null;
+}
+
 /** Polls a locator's count until it equals `expected`. */
 async function countIs(locator: Locator, expected: number, what: string): Promise<void> {
   await waitFor(`${what} (${expected})`, async () => (await locator.count()) === expected, UI_TIMEOUT, 100);
@@ -289,11 +298,13 @@ describe('web app: members chat in real browsers (Chromium) against a two-node c
     await shown.waitFor();
     await waitFor(
       'the thumbnail to load',
-      async () => ((await shown.evaluate('(img) => img.complete && img.naturalWidth')) as number) > 0,
+      async () =>
+        (await shown.evaluate((img) => ((img as PageImage).complete ? (img as PageImage).naturalWidth : 0))) >
+        0,
       UI_TIMEOUT,
       100,
     );
-    const width = (await shown.evaluate('(img) => img.naturalWidth')) as number;
+    const width = await shown.evaluate((img) => (img as PageImage).naturalWidth);
     assert.ok(width > 0 && width <= 320, `a thumbnail, not the original: ${width}px wide`);
     assert.match((await shown.getAttribute('src')) ?? '', /\/thumbnail\?.*sig=/, 'a signed thumbnail link');
     await countIs(alice.page.locator('.local-upload'), 0, "the uploader's progress bar gone once complete");
@@ -332,11 +343,15 @@ describe('web app: members chat in real browsers (Chromium) against a two-node c
     assert.equal(await message(bob.page, 'alice wrote during the drop').count(), 1);
     const ids = (await lobbyLog
       .locator('article[data-message-id]')
-      .evaluateAll('(rows) => rows.map((row) => row.getAttribute("data-message-id"))')) as string[];
+      .evaluateAll((rows) =>
+        rows.map((row) => (row as PageElement).getAttribute('data-message-id')),
+      )) as string[];
     assert.equal(new Set(ids).size, ids.length, 'no message rendered twice');
     const seqs = (await lobbyLog
       .locator('article[data-seq]')
-      .evaluateAll('(rows) => rows.map((row) => Number(row.getAttribute("data-seq")))')) as number[];
+      .evaluateAll((rows) =>
+        rows.map((row) => Number((row as PageElement).getAttribute('data-seq'))),
+      )) as number[];
     assert.deepEqual(
       seqs,
       [...seqs].sort((a, b) => a - b),
