@@ -72,9 +72,14 @@ async function measureTarget(
     result.connected = connect.connected;
     result.connectSeconds = connect.seconds;
     if (connect.failed > 0) options.log(`  ${target.name}: ${connect.failed} failed (${connect.firstError})`);
+    // And the idle phase, where nothing should run but Socket.IO's pings.
+    if (options.profileDir) await target.startProfile();
     const idleCpuBefore = target.cpuSeconds();
     await new Promise((resolve) => setTimeout(resolve, settleMs));
     result.idleCores = (target.cpuSeconds() - idleCpuBefore) / (settleMs / 1000);
+    if (options.profileDir) {
+      await target.stopProfile(join(options.profileDir, `${target.name}-idle.cpuprofile`));
+    }
     result.after = await target.memory();
     if (typesBefore && options.profileDir && connect.connected > 0) {
       const typesAfter = await snapshotTypes(target, options.profileDir, 'after');
@@ -140,8 +145,9 @@ async function runIdle(options: ScenarioOptions): Promise<ScenarioOutput<{ targe
   if (options.profileDir) {
     notes.push(
       '--profile: heap snapshots before and after connecting give the growth by type; writing them ' +
-        'inflates RSS, so the RSS column of a --profile run is not comparable. The CPU profile covers the ' +
-        'connect phase only (and slows it: connect times of a --profile run are not comparable either).',
+        'inflates RSS, so the RSS column of a --profile run is not comparable. The CPU profiles cover the ' +
+        'connect phase and the idle phase (profiling slows both: connect times and idle cores of a --profile ' +
+        'run are not comparable either).',
     );
   }
   notes.push(

@@ -5,26 +5,16 @@ import { isObservable, Observable } from 'rxjs';
 import { Server, ServerOptions, Socket } from 'socket.io';
 import { ErrorBody, ValidationFailedError } from '../common/domain-error';
 import { MetricsService } from '../health/metrics.service';
+import { buildGatewayHandlers, GatewayEventHandler } from './gateway-handlers';
 
 /** The socket type of Nest's IoAdapter signatures (its own nested copy of socket.io's types). */
 type NestSocket = Parameters<IoAdapter['bindMessageHandlers']>[0];
 
-/** What Nest hands the adapter per handler and socket: its callback already bound to the socket. */
-type BoundHandler = (data: unknown, ack?: Ack) => unknown;
 type Ack = (body: unknown) => void;
 
-/** The handlers one socket may call, by slot (slot numbers are shared by every socket, see slotsFor). */
-interface SocketHandlers {
-  readonly callbacks: (BoundHandler | undefined)[];
-  /** Nest's disconnect callback is attached once per socket (see bindClientDisconnect). */
-  disconnectBound: boolean;
-}
-
-/** Per handler slot, what Nest says about it. */
-interface HandlerSlot {
-  readonly event: string;
-  readonly isAckHandledManually: boolean;
-}
+/** Per socket, what is attached: bit flags. */
+const DISPATCHER = 1;
+const DISCONNECT = 2;
 
 const UNKNOWN_EVENT_BODY_MAX = 64;
 
@@ -33,11 +23,12 @@ const UNKNOWN_EVENT_BODY_MAX = 64;
  *
  * Nest's IoAdapter binds, for every socket and every `@SubscribeMessage` handler, an rxjs
  * `fromEvent → mergeMap → takeUntil(disconnect$)` chain, plus a disconnect listener per gateway: about
- * 40 KiB of subscribers and closures per idle connection with our two dozen handlers (docs/performance.md).
- * This adapter keeps per socket only the handlers Nest binds to it, in one array, and registers one
- * shared dispatcher (`socket.onAny`, called with the socket as `this`, so no closure per socket or per
- * handler). What a handler does is unchanged: Nest's callback carries the guards, pipes, interceptors and
- * exception filters (the SocketAckFilter turns a throw into an error ack).
+ * 40 KiB of subscribers and closures per idle connection with our two dozen handlers, and Nest's
+ * per-socket bound handler functions on top (docs/performance.md). This adapter builds every handler
+ * once (buildGatewayHandlers: Nest's own context creator, so guards, pipes, interceptors and exception
+ * filters apply as before, and the SocketAckFilter turns a throw into an error ack) and registers per
+ * socket one shared dispatcher (`socket.onAny`, called with the socket as `this`: no closure per socket
+ * or per handler) and one disconnect listener. The handlers Nest binds per socket are left unused.
  *
  * The dispatcher is also the gate in front of every handler: an event no gateway handles, or a payload
  * that is not one plain object, gets an error ack and goes no further; every acked event is timed for
@@ -46,11 +37,9 @@ const UNKNOWN_EVENT_BODY_MAX = 64;
  */
 export class PalaverIoAdapter extends IoAdapter {
   private readonly logger = new Logger('PalaverIoAdapter');
-  private readonly slots: HandlerSlot[] = [];
-  /** event -> its slots (more than one if several gateways subscribe the same event, as Nest allows). */
-  private readonly slotsByEvent = new Map<string, number[]>();
-  private readonly handlersOf = new WeakMap<Socket, SocketHandlers>();
-  private serversCreated = 0;
+  /** event -> its handlers (more than one if several gateways subscribe the same event, as Nest allows). */
+  private handlers: Map<string, GatewayEventHandler[]> | undefined;
+  private readonly bindings = new WeakMap<Socket, number>();
   private metrics: MetricsService | undefined;
   private readonly dispatcher: (this: Socket, event: unknown, ...args: unknown[]) => void;
 
@@ -68,65 +57,51 @@ export class PalaverIoAdapter extends IoAdapter {
    * Redis adapter come from), not the copy nested under @nestjs/platform-socket.io.
    */
   override createIOServer(port: number, options?: Partial<ServerOptions>): Server {
-    this.serversCreated += 1;
     this.metrics ??= metricsOf(this.app);
     if (this.httpServer && port === 0) return new Server(this.httpServer, options);
     return new Server(port, options);
   }
 
   /**
-   * Called by Nest once per gateway for each new socket. Records the socket's bound handlers in the
-   * shared slot order; the first call for a socket also attaches the dispatcher.
+   * Called by Nest once per gateway for each new socket, with that gateway's handlers bound to the
+   * socket. The first call for a socket attaches the dispatcher; the bound handlers are not kept.
    */
   override bindMessageHandlers(
     nestSocket: NestSocket,
-    handlers: MessageMappingProperties[],
-    // Nest's rxjs wrapper around each result; results are awaited in respond() instead.
+    nestHandlers: MessageMappingProperties[],
+    // Nest's rxjs wrapper around each result; results are awaited in run() instead.
     _transform: (data: unknown) => Observable<unknown>,
   ): void {
     const socket = nestSocket as unknown as Socket;
-    let record = this.handlersOf.get(socket);
-    if (!record) {
-      // Sized once: every socket fills the same slots (grown by assignment it would over-allocate).
-      record = { callbacks: new Array<BoundHandler | undefined>(this.slots.length), disconnectBound: false };
-      this.handlersOf.set(socket, record);
-      socket.onAny(this.dispatcher);
-    }
-    for (const handler of handlers) {
-      const slot = this.slotFor(handler, record);
-      record.callbacks[slot] = handler.callback as BoundHandler;
-    }
+    this.handlers ??= this.buildHandlers(nestHandlers);
+    const bound = this.bindings.get(socket) ?? 0;
+    if (bound & DISPATCHER) return;
+    this.bindings.set(socket, bound | DISPATCHER);
+    socket.onAny(this.dispatcher);
   }
 
   /**
    * Nest calls this once per gateway per socket with `() => disconnect.next(socket)`. Every gateway of
-   * one server shares that one disconnect stream (each gateway's handleDisconnect is deduplicated by
-   * socket), so with one server a single listener per socket reaches every handleDisconnect. With
-   * several servers or namespaces each callback is attached, as Nest's adapter does.
+   * the one server shares that disconnect stream (and each gateway's handleDisconnect is deduplicated by
+   * socket), so one listener per socket reaches every handleDisconnect.
    */
-  override bindClientDisconnect(socket: Socket, callback: (...args: unknown[]) => void): void {
-    const record = this.handlersOf.get(socket);
-    if (this.serversCreated === 1 && record) {
-      if (record.disconnectBound) return;
-      record.disconnectBound = true;
-    }
+  override bindClientDisconnect(nestSocket: NestSocket, callback: (...args: unknown[]) => void): void {
+    const socket = nestSocket as unknown as Socket;
+    const bound = this.bindings.get(socket) ?? 0;
+    if (bound & DISCONNECT) return;
+    this.bindings.set(socket, bound | DISCONNECT);
     socket.on('disconnect', callback);
   }
 
-  /**
-   * The slot of this handler: the first slot of its event that this socket has not filled yet (gateways
-   * bind in the same order for every socket, so the n-th binding of an event is always the same gateway).
-   */
-  private slotFor(handler: MessageMappingProperties, record: SocketHandlers): number {
-    const event = String(handler.message);
-    const existing = this.slotsByEvent.get(event) ?? [];
-    const free = existing.find((slot) => record.callbacks[slot] === undefined);
-    if (free !== undefined) return free;
-    const slot = this.slots.length;
-    this.slots.push({ event, isAckHandledManually: handler.isAckHandledManually === true });
-    existing.push(slot);
-    this.slotsByEvent.set(event, existing);
-    return slot;
+  /** The handler table, checked against the first handlers Nest binds (a gateway it did not find). */
+  private buildHandlers(nestHandlers: MessageMappingProperties[]): Map<string, GatewayEventHandler[]> {
+    const handlers = buildGatewayHandlers(this.app);
+    for (const { message } of nestHandlers) {
+      if (!handlers.has(String(message)))
+        throw new Error(`no shared handler for socket event ${String(message)}`);
+    }
+    this.logger.debug(`${handlers.size} socket events`);
+    return handlers;
   }
 
   private dispatch(socket: Socket, event: unknown, args: unknown[]): void {
@@ -134,9 +109,8 @@ export class PalaverIoAdapter extends IoAdapter {
     const last = args[args.length - 1];
     let ack = typeof last === 'function' ? (last as Ack) : undefined;
     const data = ack ? args.slice(0, -1) : args;
-    const slots = this.slotsByEvent.get(name);
-    const record = this.handlersOf.get(socket);
-    if (!slots || !record) {
+    const handlers = this.handlers?.get(name);
+    if (!handlers) {
       ack?.(unknownEventBody(name));
       return;
     }
@@ -152,11 +126,7 @@ export class PalaverIoAdapter extends IoAdapter {
         send(body);
       };
     }
-    for (const slot of slots) {
-      const callback = record.callbacks[slot];
-      if (!callback) continue;
-      this.run(socket, callback, data[0], ack, this.slots[slot]!);
-    }
+    for (const handler of handlers) this.run(socket, handler, data[0], ack);
   }
 
   /**
@@ -164,13 +134,7 @@ export class PalaverIoAdapter extends IoAdapter {
    * socket, any other non-null result is the ack (unless the handler acks itself), an Observable answers
    * once per value. Nothing is sent once the socket has disconnected.
    */
-  private run(
-    socket: Socket,
-    callback: BoundHandler,
-    data: unknown,
-    ack: Ack | undefined,
-    slot: HandlerSlot,
-  ) {
+  private run(socket: Socket, handler: GatewayEventHandler, data: unknown, ack: Ack | undefined): void {
     const respond = (response: unknown) => {
       if (response === null || response === undefined || !socket.connected) return;
       const emitted = response as { event?: unknown; data?: unknown };
@@ -178,14 +142,16 @@ export class PalaverIoAdapter extends IoAdapter {
         socket.emit(String(emitted.event), emitted.data);
         return;
       }
-      if (!slot.isAckHandledManually) ack?.(response);
+      if (!handler.isAckHandledManually) ack?.(response);
     };
     const failed = (err: unknown) => {
       // Nest's exception filters already answered anything a handler throws; this is a bug in them.
-      this.logger.error(`socket handler for ${slot.event} failed: ${(err as Error)?.stack ?? String(err)}`);
+      this.logger.error(
+        `socket handler ${handler.gateway} ${handler.event} failed: ${(err as Error)?.stack ?? String(err)}`,
+      );
     };
-    Promise.resolve()
-      .then(() => callback(data, ack))
+    handler
+      .call(socket, data, ack)
       .then((result) => {
         if (!isObservable(result)) return respond(result);
         const subscription = result.subscribe({
