@@ -3,8 +3,9 @@
  *  - `catalog`: namespace -> BSON of the collection's metadata (options, index specs, multikey flags).
  *  - `docs`:    u32 collection id + encoded `_id` -> the document's BSON bytes (as the client sent them).
  *  - `index`:   u32 index id + encoded key (+ encoded `_id` unless unique) -> encoded `_id`.
- * All writes run inside lmdb-js asynchronous transactions: many clients' writes share one durable commit,
- * and a write is acknowledged only after the commit promise resolves.
+ * The writes queued during one event-loop turn, from every connection, share one synchronous LMDB
+ * transaction and commit; a write is acknowledged only after that commit (and, with syncIntervalMs 0, an
+ * fsync after it).
  */
 import { BSON, type Document, ObjectId } from 'bson';
 import { type Database, type RootDatabase, open } from 'lmdb';
@@ -81,33 +82,41 @@ export class Storage {
   private nextId = 1;
 
   private syncTimer: NodeJS.Timeout | undefined;
+  /** 0 = every commit is fsynced before its writes are acknowledged. */
+  private readonly syncIntervalMs: number;
   private readonly sizes = new Map<number, { count: number; size: number }>();
   private pendingWrites: Array<{
     fn: () => unknown;
     resolve: (v: unknown) => void;
     reject: (e: unknown) => void;
   }> = [];
+  /** Waiting for the next fsync; a flush covers every commit completed before it started. */
+  private fsyncWaiters: Array<(err?: Error) => void> = [];
+  private fsyncRunning = false;
 
   /**
    * `syncIntervalMs` > 0: a commit is written to the OS before its write is acknowledged (it survives the
    * process being killed) and the file is fsynced every `syncIntervalMs` (what may be lost on power failure
-   * — MongoDB's journal works the same way with its 100 ms commit interval). 0: fsync on every commit.
+   * — MongoDB's journal works the same way with its 100 ms commit interval). 0: every commit is fsynced
+   * before it is acknowledged.
    */
   constructor(
     readonly path: string,
     syncIntervalMs = 100,
   ) {
+    this.syncIntervalMs = syncIntervalMs;
     this.root = open({
       path,
       // lmdb-js would otherwise treat a directory name containing a dot as a file name.
       noSubdir: false,
-      noSync: syncIntervalMs > 0,
+      // Commits write their pages to the OS; fsync is ours to schedule (timer, or after each commit).
+      noSync: true,
       maxDbs: 8,
       compression: false,
       mapSize: 2 * 1024 ** 3,
     });
     if (syncIntervalMs > 0) {
-      this.syncTimer = setInterval(() => this.fsync(() => undefined), syncIntervalMs);
+      this.syncTimer = setInterval(() => this.afterFsync(() => undefined), syncIntervalMs);
       this.syncTimer.unref();
     }
     this.catalogDb = this.root.openDB<Buffer, string>({ name: 'catalog', encoding: 'binary' });
@@ -134,55 +143,74 @@ export class Storage {
   async close(): Promise<void> {
     if (this.syncTimer) clearInterval(this.syncTimer);
     await this.write(() => undefined); // queued after every write accepted before close
-    await new Promise<void>((resolve) => this.fsync(() => resolve()));
+    await new Promise<void>((resolve) => this.afterFsync(() => resolve()));
     await this.root.close();
   }
 
-  /** Flushes committed data to disk (`mdb_env_sync`; lmdb-js has it on the root but not in its types). */
-  private fsync(done: (err?: Error) => void): void {
-    (this.root as unknown as { sync(cb: (err?: Error) => void): void }).sync(done);
+  /**
+   * Calls `done` once an fsync that started after this call has finished (`mdb_env_sync` on a libuv thread;
+   * lmdb-js has it on the root but not in its types). Callers arriving during a flush share the next one.
+   */
+  private afterFsync(done: (err?: Error) => void): void {
+    this.fsyncWaiters.push(done);
+    if (!this.fsyncRunning) this.startFsync();
   }
 
-  /** Runs `fn` inside one write transaction; resolves after the commit is durable. */
+  private startFsync(): void {
+    const waiters = this.fsyncWaiters;
+    this.fsyncWaiters = [];
+    this.fsyncRunning = true;
+    (this.root as unknown as { sync(cb: (err?: Error) => void): void }).sync((err) => {
+      this.fsyncRunning = false;
+      for (const w of waiters) w(err);
+      if (this.fsyncWaiters.length) this.startFsync();
+    });
+  }
+
+  /** Runs `fn` inside one write transaction; resolves after the commit (see the constructor for fsync). */
   write<T>(fn: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.pendingWrites.push({ fn, resolve: resolve as (v: unknown) => void, reject });
-      if (this.pendingWrites.length === 1) this.flushWrites();
+      if (this.pendingWrites.length === 1) setImmediate(() => this.flushWrites());
     });
   }
 
   /**
-   * Writes queued while a commit is being prepared run together in one lmdb-js transaction callback (one
-   * commit, one round through lmdb-js's queue), each with its own result or error. A failing write must
-   * throw before it changes anything (all write paths check first), since the shared transaction is not
-   * rolled back.
+   * The writes queued during one event-loop turn (every request that arrived on any connection) run in one
+   * synchronous LMDB transaction on this thread: one commit — its pages written to the OS, no fsync — for
+   * the whole batch, each write with its own result or error. A commit of this kind takes microseconds, and
+   * committing here avoids lmdb-js's asynchronous transactions, whose hand-offs to and from their writer
+   * thread cost more than the commit itself. A failing write must throw before it changes anything (all
+   * write paths check first), since the shared transaction is not rolled back for one write.
    */
   private flushWrites(): void {
-    setImmediate(() => {
-      const batch = this.pendingWrites;
-      this.pendingWrites = [];
-      const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
-      this.root
-        .transaction(() => {
-          for (const w of batch) {
-            try {
-              outcomes.push({ ok: true, value: w.fn() });
-            } catch (error) {
-              outcomes.push({ ok: false, error });
-            }
+    const batch = this.pendingWrites;
+    this.pendingWrites = [];
+    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    try {
+      this.root.transactionSync(() => {
+        for (const w of batch) {
+          try {
+            outcomes.push({ ok: true, value: w.fn() });
+          } catch (error) {
+            outcomes.push({ ok: false, error });
           }
-        })
-        .then(
-          () => {
-            batch.forEach((w, i) => {
-              const o = outcomes[i];
-              if (o.ok) w.resolve(o.value);
-              else w.reject(o.error);
-            });
-          },
-          (err: unknown) => batch.forEach((w) => w.reject(err)),
-        );
-    });
+        }
+      });
+    } catch (err) {
+      for (const w of batch) w.reject(err);
+      return;
+    }
+    const settle = (err?: Error): void => {
+      batch.forEach((w, i) => {
+        const o = outcomes[i];
+        if (err) w.reject(err);
+        else if (o.ok) w.resolve(o.value);
+        else w.reject(o.error);
+      });
+    };
+    if (this.syncIntervalMs === 0) this.afterFsync(settle);
+    else settle();
   }
 
   // ---- catalog -------------------------------------------------------------------------------------
