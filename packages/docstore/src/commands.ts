@@ -26,7 +26,13 @@ import {
   withIdFirst,
 } from './query';
 import { type CollectionMeta, type IndexSpec, type Storage, type StoredDoc, keyPatternDoc } from './storage';
-import { MAX_BSON_OBJECT_SIZE, MAX_MESSAGE_SIZE_BYTES, MAX_WRITE_BATCH_SIZE, type RawDocument } from './wire';
+import {
+  MAX_BSON_OBJECT_SIZE,
+  MAX_MESSAGE_SIZE_BYTES,
+  MAX_WRITE_BATCH_SIZE,
+  type RawDocument,
+  ReplyParts,
+} from './wire';
 
 export const SERVER_VERSION = '7.0.0';
 export const MAX_WIRE_VERSION = 21;
@@ -51,7 +57,7 @@ export interface CommandInput {
   connectionId: number;
 }
 
-export type CommandResult = Document | Buffer;
+export type CommandResult = Document | Buffer | ReplyParts;
 type Handler = (state: ServerState, input: CommandInput) => CommandResult | Promise<CommandResult>;
 
 /** Fields every command may carry that the docstore accepts and ignores. */
@@ -316,7 +322,7 @@ function firstBatchReply(
   source: Iterator<ResultItem>,
   batchSize: number,
   singleBatch: boolean,
-): Buffer {
+): ReplyParts {
   const cursor = state.cursors.create(ns, source);
   const docs = cursor.batch(batchSize);
   if (singleBatch || cursor.exhausted) {

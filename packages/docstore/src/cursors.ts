@@ -5,7 +5,7 @@
  */
 import { BSON, type Document, Long } from 'bson';
 import { CommandError } from './errors';
-import { MAX_BSON_OBJECT_SIZE } from './wire';
+import { MAX_BSON_OBJECT_SIZE, ReplyParts } from './wire';
 
 /** One result: stored bytes when no projection applies, otherwise a document to serialize. */
 export type ResultItem = Buffer | Document;
@@ -115,23 +115,33 @@ export class CursorRegistry {
   }
 }
 
+/** Documents at least this large are referenced by the reply instead of copied into it. */
+const REFERENCE_DOC_BYTES = 16 * 1024;
+
 /**
- * Builds `{ cursor: { <batchKey>: [...], id, ns }, ok: 1 }` around already serialized documents in one
- * buffer, so stored bytes go to the client without being parsed and serialized again.
+ * Builds `{ cursor: { <batchKey>: [...], id, ns }, ok: 1 }` around already serialized documents, so stored
+ * bytes go to the client without being parsed and serialized again. Small documents are copied into the
+ * envelope; large ones (GridFS chunks) are passed on as their own pieces and written as they are.
  */
 export function cursorReply(
   batchKey: 'firstBatch' | 'nextBatch',
   docs: Buffer[],
   id: bigint,
   ns: string,
-): Buffer {
+): ReplyParts {
   let arrayLength = 4 + 1;
-  for (let i = 0; i < docs.length; i++) arrayLength += 1 + String(i).length + 1 + docs[i].length;
+  let referenced = 0;
+  for (let i = 0; i < docs.length; i++) {
+    arrayLength += 1 + String(i).length + 1 + docs[i].length;
+    if (docs[i].length >= REFERENCE_DOC_BYTES) referenced += docs[i].length;
+  }
   const nsLength = Buffer.byteLength(ns, 'utf8');
   const cursorLength =
     4 + (1 + batchKey.length + 1 + arrayLength) + (1 + 3 + 8) + (1 + 3 + 4 + nsLength + 1) + 1;
   const total = 4 + (1 + 7 + cursorLength) + (1 + 3 + 8) + 1;
-  const out = Buffer.allocUnsafe(total);
+  const out = Buffer.allocUnsafe(total - referenced);
+  const parts: Buffer[] = [];
+  let partStart = 0;
   let p = 0;
   const cstr = (str: string): void => {
     p += out.write(str, p, 'utf8');
@@ -150,7 +160,12 @@ export function cursorReply(
   for (let i = 0; i < docs.length; i++) {
     out[p++] = 0x03;
     cstr(String(i));
-    p += docs[i].copy(out, p);
+    if (docs[i].length >= REFERENCE_DOC_BYTES) {
+      parts.push(out.subarray(partStart, p), docs[i]);
+      partStart = p;
+    } else {
+      p += docs[i].copy(out, p);
+    }
   }
   out[p++] = 0;
   out[p++] = 0x12;
@@ -168,7 +183,8 @@ export function cursorReply(
   out.writeDoubleLE(1, p);
   p += 8;
   out[p++] = 0; // end of reply
-  return out;
+  parts.push(out.subarray(partStart, p));
+  return new ReplyParts(parts, total);
 }
 
 export function toBigInt(v: unknown): bigint {

@@ -16,6 +16,7 @@ import {
   MSG_MORE_TO_COME,
   OP_MSG,
   OP_QUERY,
+  ReplyParts,
   WireError,
   buildMsgReply,
   buildOpReply,
@@ -146,18 +147,22 @@ class Connection {
     }
     if (req.opCode === OP_MSG && req.flags & MSG_MORE_TO_COME) return;
     if (this.closed) return;
-    let body: Buffer;
+    let body: Buffer | ReplyParts;
     try {
-      body = Buffer.isBuffer(reply) ? reply : Buffer.from(BSON.serialize(reply as Document));
+      body = Buffer.isBuffer(reply) || reply instanceof ReplyParts ? reply : serialize(reply);
     } catch (err) {
-      body = Buffer.from(BSON.serialize(errorReply(err)));
+      body = serialize(errorReply(err));
     }
     const requestId = this.requestCounter++;
     const parts =
       req.opCode === OP_QUERY
         ? buildOpReply(requestId, header.requestId, body)
         : buildMsgReply(requestId, header.requestId, body);
-    // Corked writes of the parts: no copy of a reply that may hold megabytes of GridFS chunks.
+    if (parts.length === 1) {
+      this.socket.write(parts[0]);
+      return;
+    }
+    // Corked writes of the parts (one writev): no copy of a reply that may hold megabytes of GridFS chunks.
     this.socket.cork();
     for (const part of parts) this.socket.write(part);
     this.socket.uncork();
@@ -177,6 +182,12 @@ class Connection {
     }
     return Promise.resolve(helloReply(this.id, true));
   }
+}
+
+/** BSON.serialize's result as a Buffer without copying it. */
+function serialize(doc: Document): Buffer {
+  const bytes = BSON.serialize(doc);
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function isInternalFault(err: unknown): boolean {

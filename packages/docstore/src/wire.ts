@@ -137,27 +137,52 @@ export function parseRequest(frame: Buffer): CommandRequest {
   throw new WireError(`unsupported opcode ${header.opCode}`);
 }
 
-function headerBuffer(length: number, requestId: number, responseTo: number, opCode: number): Buffer {
-  const h = Buffer.allocUnsafe(16);
-  h.writeInt32LE(length, 0);
-  h.writeInt32LE(requestId, 4);
-  h.writeInt32LE(responseTo, 8);
-  h.writeInt32LE(opCode, 12);
-  return h;
+/**
+ * A reply body serialized as consecutive pieces (large stored documents are referenced, not copied into
+ * one buffer); `length` is their total size.
+ */
+export class ReplyParts {
+  constructor(
+    readonly parts: Buffer[],
+    readonly length: number,
+  ) {}
 }
+
+/** Bodies up to this size are copied behind the header, so a small reply is one buffer and one write. */
+const INLINE_BODY_BYTES = 16 * 1024;
+
+function frame(
+  requestId: number,
+  responseTo: number,
+  opCode: number,
+  fields: Buffer,
+  body: Buffer | ReplyParts,
+): Buffer[] {
+  const length = 16 + fields.length + body.length;
+  const inline = Buffer.isBuffer(body) && body.length <= INLINE_BODY_BYTES;
+  const head = Buffer.allocUnsafe(16 + fields.length + (inline ? body.length : 0));
+  head.writeInt32LE(length, 0);
+  head.writeInt32LE(requestId, 4);
+  head.writeInt32LE(responseTo, 8);
+  head.writeInt32LE(opCode, 12);
+  fields.copy(head, 16);
+  if (inline) {
+    body.copy(head, 16 + fields.length);
+    return [head];
+  }
+  return Buffer.isBuffer(body) ? [head, body] : [head, ...body.parts];
+}
+
+const MSG_FIELDS = Buffer.from([0, 0, 0, 0, 0]); // flagBits 0, section kind 0
 
 /** OP_MSG reply with one kind-0 section holding an already serialized body. */
-export function buildMsgReply(requestId: number, responseTo: number, body: Buffer): Buffer[] {
-  const prefix = Buffer.allocUnsafe(5);
-  prefix.writeUInt32LE(0, 0);
-  prefix[4] = 0;
-  return [headerBuffer(16 + 5 + body.length, requestId, responseTo, OP_MSG), prefix, body];
+export function buildMsgReply(requestId: number, responseTo: number, body: Buffer | ReplyParts): Buffer[] {
+  return frame(requestId, responseTo, OP_MSG, MSG_FIELDS, body);
 }
 
-export function buildOpReply(requestId: number, responseTo: number, body: Buffer): Buffer[] {
-  const fields = Buffer.alloc(20);
-  fields.writeInt32LE(8, 0); // AwaitCapable
-  // cursorId 0 (bytes 4..11), startingFrom 0, numberReturned 1
-  fields.writeInt32LE(1, 16);
-  return [headerBuffer(16 + 20 + body.length, requestId, responseTo, OP_REPLY), fields, body];
+// responseFlags AwaitCapable (8), cursorId 0, startingFrom 0, numberReturned 1
+const OP_REPLY_FIELDS = Buffer.from([8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0]);
+
+export function buildOpReply(requestId: number, responseTo: number, body: Buffer | ReplyParts): Buffer[] {
+  return frame(requestId, responseTo, OP_REPLY, OP_REPLY_FIELDS, body);
 }
