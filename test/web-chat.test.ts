@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
@@ -308,6 +309,68 @@ describe('web app: members chat in real browsers (Chromium) against a two-node c
     assert.ok(width > 0 && width <= 320, `a thumbnail, not the original: ${width}px wide`);
     assert.match((await shown.getAttribute('src')) ?? '', /\/thumbnail\?.*sig=/, 'a signed thumbnail link');
     await countIs(alice.page.locator('.local-upload'), 0, "the uploader's progress bar gone once complete");
+  });
+
+  it('a video shows a player while its upload is still arriving; other files are download links', async () => {
+    const meta = (value: string) => Buffer.from(value).toString('base64');
+    const tus = { 'tus-resumable': '1.0.0' };
+    const length = 600_000;
+    const created = await carol.http.send('POST', '/media/uploads', {
+      headers: {
+        ...tus,
+        'upload-length': String(length),
+        'upload-metadata': `roomId ${meta(room.id)},filename ${meta('clip.webm')},type ${meta('video/webm')}`,
+      },
+    });
+    const uploadPath = new URL(created.headers.get('location')!, carol.baseUrl).pathname.replace(
+      /^\/api/,
+      '',
+    );
+    const patch = (offset: number, bytes: Buffer) =>
+      carol.http.send('PATCH', uploadPath, {
+        headers: {
+          ...tus,
+          'upload-offset': String(offset),
+          'content-type': 'application/offset+octet-stream',
+        },
+        rawBody: bytes,
+      });
+    const bytes = Buffer.alloc(length, 7);
+    await patch(0, bytes.subarray(0, length / 2));
+
+    const row = message(bob.page, 'clip.webm');
+    const player = row.locator('video');
+    await player.waitFor();
+    assert.match(
+      (await player.getAttribute('src')) ?? '',
+      /\/api\/media\/[0-9a-f]+\?.*sig=/,
+      'a signed link',
+    );
+    assert.equal(await row.locator('.attachment').getAttribute('data-status'), 'uploading');
+    await waitFor(
+      'the upload progress',
+      // Progress is announced at most every 500 ms, so the bar may trail the bytes stored; it moves.
+      async () => Number(await row.locator('progress').getAttribute('value')) > 0,
+      UI_TIMEOUT,
+      100,
+    );
+    await patch(length / 2, bytes.subarray(length / 2));
+    await row.locator('.attachment[data-status="complete"]').waitFor();
+
+    const notes = 'minutes of the meeting\n';
+    await alice.page
+      .getByLabel('Files to upload')
+      .setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from(notes) });
+    const file = message(bob.page, 'notes.txt');
+    await file.locator('.attachment[data-status="complete"]').waitFor();
+    assert.equal(await file.locator('img, video, audio').count(), 0, 'a plain file is a link, not a player');
+    const [download] = await Promise.all([
+      bob.page.waitForEvent('download'),
+      file.getByRole('button', { name: 'notes.txt' }).click(),
+    ]);
+    assert.equal(download.suggestedFilename(), 'notes.txt');
+    const saved = await download.path();
+    assert.equal(await readFile(saved, 'utf8'), notes);
   });
 
   it('a page that goes offline shows it, and when back shows every message sent meanwhile exactly once', async () => {
