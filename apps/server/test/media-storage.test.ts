@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { RejectedError } from '../src/common/domain-error';
+import { RejectedError, UnavailableError } from '../src/common/domain-error';
 import { GridFsChunkRepository } from '../src/media/gridfs-chunk.repository';
 import { MEDIA_CHUNK_SIZE } from '../src/media/media.entity';
 import { MediaRepository } from '../src/media/media.repository';
@@ -58,7 +58,8 @@ describe('media storage in GridFS through the docstore', () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'palaver-media-'));
-    docstore = await startDocstore({ dbPath: dir, port: 0, host: '127.0.0.1' });
+    // Test commands on: one test injects a failed insert (MongoDB's failCommand fail point).
+    docstore = await startDocstore({ dbPath: dir, port: 0, host: '127.0.0.1', enableTestCommands: true });
     connection = await mongoose.createConnection(docstore.uri, { dbName: 'palaver_media_test' }).asPromise();
     chunkRepository = new GridFsChunkRepository(connection);
     await chunkRepository.onModuleInit();
@@ -107,6 +108,51 @@ describe('media storage in GridFS through the docstore', () => {
     await h.service.appendBytes(alice, id, cut, generatedFrom(data.subarray(cut)));
     await watching;
     assert.equal(sha256(Buffer.concat(parts)), sha256(data));
+  });
+
+  it('an insert failing mid-upload leaves a truthful offset and a resumable upload; a watcher gets every byte once', async () => {
+    const h = harness();
+    const data = randomBytes(40 * MEDIA_CHUNK_SIZE + 1234);
+    const id = h.service.newMediaId();
+    await h.service.startUpload(alice, id, { roomId: ROOM, filename: 'f.bin', size: data.length });
+    const parts: Buffer[] = [];
+    const watching = (async () => {
+      for await (const part of h.reader.read((await h.media.findById(id))!)) parts.push(part);
+    })();
+    const failAt = 10 * MEDIA_CHUNK_SIZE;
+    async function* failingMidway(): AsyncGenerator<Buffer> {
+      for (let at = 0; at < data.length; at += 65_536) {
+        if (at >= failAt && at - 65_536 < failAt) {
+          // The next insert command fails (MaxTimeMSExpired: not retried by the driver).
+          await connection.db!.admin().command({
+            configureFailPoint: 'failCommand',
+            mode: { times: 1 },
+            data: { failCommands: ['insert'], errorCode: 50 },
+          });
+        }
+        yield data.subarray(at, at + 65_536);
+      }
+    }
+    await assert.rejects(h.service.appendBytes(alice, id, 0, failingMidway()), UnavailableError);
+    const state = await h.service.uploadState(alice, id);
+    const offset = state.committedBytes;
+    assert.equal(state.status, 'uploading');
+    assert.equal(offset % MEDIA_CHUNK_SIZE, 0);
+    assert.ok(offset >= failAt - 4 * MEDIA_CHUNK_SIZE && offset < data.length, `offset ${offset}`);
+    assert.equal(
+      await chunkRepository.countChunks(id),
+      offset / MEDIA_CHUNK_SIZE,
+      'no chunk beyond the offset',
+    );
+
+    assert.equal(
+      await h.service.appendBytes(alice, id, offset, generatedFrom(data.subarray(offset))),
+      data.length,
+    );
+    await watching;
+    assert.equal(Buffer.concat(parts).length, data.length);
+    assert.equal(sha256(Buffer.concat(parts)), sha256(data));
+    assert.equal((await h.media.findById(id))?.sha256, sha256(data));
   });
 
   it('a policy abort mid-stream leaves no chunks in GridFS', async () => {

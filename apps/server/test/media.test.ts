@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { RejectedError } from '../src/common/domain-error';
+import { ErrorBody, RejectedError } from '../src/common/domain-error';
 import { MEDIA_CHUNK_SIZE } from '../src/media/media.entity';
 import { UploadPolicy } from '../src/media/upload-policy';
 import { getMedia, RawTus, sha256, tusUpload } from './media-helpers';
@@ -130,6 +130,53 @@ describe('media uploads and reads through the real server', () => {
     });
     const res = await getMedia(server.url, alice, `/api/media/${id}`);
     assert.equal(sha256(res.body), sha256(data));
+  });
+
+  it('answers PATCH as tus specifies: 412, 415, 400, 409 before storing anything, then 204 with the new offset', async () => {
+    const tus = new RawTus(server.url, alice);
+    const id = await tus.start(meta('rules.bin'), 10);
+    const patch = (headers: Record<string, string>, body = Buffer.from('hello')) =>
+      fetch(`${server.url}/api/media/uploads/${id}`, {
+        method: 'PATCH',
+        headers: {
+          authorization: `Bearer ${alice.accessToken}`,
+          'tus-resumable': '1.0.0',
+          'upload-offset': '0',
+          'content-type': 'application/offset+octet-stream',
+          ...headers,
+        },
+        body,
+      });
+    const noVersion = await patch({ 'tus-resumable': '0.2.2' });
+    assert.deepEqual([noVersion.status, noVersion.headers.get('tus-version')], [412, '1.0.0']);
+    const wrongType = await patch({ 'content-type': 'application/octet-stream' });
+    assert.equal(wrongType.status, 415);
+    assert.equal(((await wrongType.json()) as ErrorBody).error.field, 'Content-Type');
+    const badOffset = await patch({ 'upload-offset': '-1' });
+    assert.equal(badOffset.status, 400);
+    assert.equal(((await badOffset.json()) as ErrorBody).error.field, 'Upload-Offset');
+    const wrongOffset = await patch({ 'upload-offset': '3' });
+    assert.equal(wrongOffset.status, 409);
+    assert.equal(await tus.offset(id), 0);
+    const ok = await patch({});
+    assert.deepEqual(
+      [ok.status, ok.headers.get('upload-offset'), ok.headers.get('tus-resumable')],
+      [204, '5', '1.0.0'],
+    );
+    const rest = await patch({ 'upload-offset': '5' }, Buffer.from('world'));
+    assert.equal(rest.status, 204);
+    assert.equal((await getMedia(server.url, bob, `/api/media/${id}`)).body.toString(), 'helloworld');
+    const missing = await fetch(`${server.url}/api/media/uploads/${'0'.repeat(32)}`, {
+      method: 'PATCH',
+      headers: {
+        authorization: `Bearer ${alice.accessToken}`,
+        'tus-resumable': '1.0.0',
+        'upload-offset': '0',
+        'content-type': 'application/offset+octet-stream',
+      },
+      body: Buffer.from('x'),
+    });
+    assert.equal(missing.status, 404);
   });
 
   it('serves Range requests of completed files: 206 spans, suffix, open-ended, 416, conditional', async () => {

@@ -65,21 +65,31 @@ export class GridFsChunkRepository implements OnModuleInit {
   }
 
   /**
-   * Stores chunk n. `replace` when a shorter version of it is stored already (the partial last chunk
-   * of an interrupted request); new chunks are plain inserts, which cost less than an upsert.
+   * Stores consecutive chunks first, first+1, ... in one request. `replaceFirst` when a shorter version
+   * of chunk `first` is stored already (the partial last chunk of an interrupted request); new chunks
+   * are plain inserts (ordered, in one command), which cost less than upserts.
    */
-  async putChunk(fileId: string, n: number, data: Buffer, replace = false): Promise<void> {
-    if (replace) {
+  async putChunks(fileId: string, first: number, data: Buffer[], replaceFirst = false): Promise<void> {
+    let rest = data;
+    if (replaceFirst && data.length > 0) {
       await this.chunks().updateOne(
-        { files_id: fileId, n },
-        { $set: { data: new Binary(data) } },
+        { files_id: fileId, n: first },
+        { $set: { data: new Binary(data[0]) } },
         { upsert: true },
       );
-    } else {
-      // _id first, as GridFS writes it: the driver would append it last, and a server that stores
-      // documents with _id first (MongoDB, the docstore) must then rewrite the whole 255 KiB document.
-      await this.chunks().insertOne({ _id: new ObjectId(), files_id: fileId, n, data: new Binary(data) });
+      rest = data.slice(1);
     }
+    const from = first + data.length - rest.length;
+    // _id first, as GridFS writes it: the driver would append it last, and a server that stores
+    // documents with _id first (MongoDB, the docstore) must then rewrite the whole 255 KiB document.
+    const docs = rest.map((bytes, i) => ({
+      _id: new ObjectId(),
+      files_id: fileId,
+      n: from + i,
+      data: new Binary(bytes),
+    }));
+    if (docs.length === 1) await this.chunks().insertOne(docs[0]);
+    else if (docs.length > 1) await this.chunks().insertMany(docs, { ordered: true });
   }
 
   async getChunk(fileId: string, n: number): Promise<Buffer | null> {
@@ -101,15 +111,45 @@ export class GridFsChunkRepository implements OnModuleInit {
     }
   }
 
-  /** Bytes stored for a file: whole chunks below the last one plus the last one's length. */
-  async storedLength(fileId: string, chunkSize: number): Promise<number> {
+  /**
+   * Bytes stored for a file as a contiguous run of chunks, counted from `fromBytes` (known stored):
+   * whole chunks up to the first gap plus the last chunk's length, and where chunks beyond a gap
+   * start (`straysFrom`, null when there are none).
+   */
+  async storedPrefix(
+    fileId: string,
+    chunkSize: number,
+    fromBytes: number,
+  ): Promise<{ bytes: number; straysFrom: number | null }> {
+    const from = Math.floor(fromBytes / chunkSize);
     const [last] = await this.chunks()
       .find({ files_id: fileId })
       .sort({ n: -1 })
       .limit(1)
       .project<{ n: number; data: Binary }>({ n: 1, data: 1 })
       .toArray();
-    return last ? last.n * chunkSize + last.data.position : 0;
+    if (!last || last.n < from) return { bytes: fromBytes, straysFrom: null };
+    const count = await this.chunks().countDocuments({ files_id: fileId, n: { $gte: from } });
+    if (count === last.n - from + 1)
+      return { bytes: last.n * chunkSize + last.data.position, straysFrom: null };
+    // A gap (a failed store in a window of several): walk the chunk numbers to find where it starts.
+    const numbers = this.chunks()
+      .find({ files_id: fileId, n: { $gte: from } })
+      .sort({ n: 1 })
+      .project<{ n: number }>({ _id: 0, n: 1 });
+    let end = from - 1;
+    for await (const { n } of numbers) {
+      if (n !== end + 1) break;
+      end = n;
+    }
+    if (end < from) return { bytes: fromBytes, straysFrom: from };
+    const tail = await this.getChunk(fileId, end);
+    return { bytes: end * chunkSize + (tail?.length ?? 0), straysFrom: end + 1 };
+  }
+
+  /** Removes chunks n >= from (strays beyond a gap left by a failed store). */
+  async deleteChunksFrom(fileId: string, from: number): Promise<void> {
+    await this.chunks().deleteMany({ files_id: fileId, n: { $gte: from } });
   }
 
   async deleteChunks(fileId: string): Promise<void> {

@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
-import { ConflictError, ForbiddenError, PayloadTooLargeError, RejectedError } from '../common/domain-error';
+import {
+  ConflictError,
+  ForbiddenError,
+  PayloadTooLargeError,
+  RejectedError,
+  UnavailableError,
+} from '../common/domain-error';
 import { MEDIA_CHUNK_SIZE } from './media.entity';
 import type { MediaChunkNotice } from './media.events';
 import { mediaHarness, MediaHarness, userNamed } from './media.test-doubles';
@@ -118,6 +124,96 @@ describe('MediaService uploads', () => {
     assert.equal(record?.status, 'complete');
     assert.equal(record?.sha256, sha256(data));
     assert.deepEqual(restarted.chunks.bytes(id), data);
+  });
+
+  /** Makes the store request holding chunk `n` fail (once), after the requests behind it were stored. */
+  function failStoreOf(h: MediaHarness, n: number): { first?: number } {
+    const failed: { first?: number } = {};
+    h.chunks.storeGate = async (first, count) => {
+      if (failed.first === undefined && first <= n && n < first + count) {
+        failed.first = first;
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        throw new Error('write timed out');
+      }
+    };
+    return failed;
+  }
+
+  it('a store failing inside the window leaves the upload resumable at the stored prefix, nothing beyond it', async () => {
+    const h = mediaHarness();
+    const data = randomBytes(8 * MEDIA_CHUNK_SIZE + 321);
+    const id = await start(h, data.length);
+    const failed = failStoreOf(h, 3);
+    await assert.rejects(h.service.appendBytes(alice, id, 0, pieces(data, [65536])), UnavailableError);
+    assert.ok(
+      h.chunks.stores.some(([first]) => first > 3),
+      'a later request was stored while the failing one was pending',
+    );
+    const offset = failed.first! * MEDIA_CHUNK_SIZE;
+    const state = await h.service.uploadState(alice, id);
+    assert.deepEqual([state.status, state.committedBytes], ['uploading', offset]);
+    assert.equal((await h.media.findById(id))?.committedBytes, offset);
+    assert.deepEqual(h.chunks.bytes(id), data.subarray(0, offset), 'no chunk is left beyond the offset');
+    assert.equal(h.events.named('media.failed').length, 0);
+
+    h.chunks.storeGate = undefined;
+    assert.equal(await h.service.appendBytes(alice, id, offset, pieces(data.subarray(offset))), data.length);
+    const record = await h.media.findById(id);
+    assert.deepEqual([record?.status, record?.sha256], ['complete', sha256(data)]);
+    assert.deepEqual(h.chunks.bytes(id), data);
+  });
+
+  it('chunks left beyond a gap (their cleanup failed too) are not counted, and the next write removes them', async () => {
+    const h = mediaHarness();
+    const data = randomBytes(8 * MEDIA_CHUNK_SIZE);
+    const id = await start(h, data.length);
+    const failed = failStoreOf(h, 2);
+    h.chunks.deleteGate = async () => {
+      h.chunks.deleteGate = undefined;
+      throw new Error('database unreachable');
+    };
+    await assert.rejects(h.service.appendBytes(alice, id, 0, pieces(data, [65536])), UnavailableError);
+    const offset = failed.first! * MEDIA_CHUNK_SIZE;
+    const stored = [...h.chunks.files.get(id)!.keys()];
+    assert.ok(
+      stored.some((n) => n > failed.first!),
+      `strays beyond the gap are still stored (${stored.join(',')})`,
+    );
+    assert.equal((await h.service.uploadState(alice, id)).committedBytes, offset);
+
+    h.chunks.storeGate = undefined;
+    assert.equal(await h.service.appendBytes(alice, id, offset, pieces(data.subarray(offset))), data.length);
+    assert.equal((await h.media.findById(id))?.sha256, sha256(data));
+    assert.deepEqual(h.chunks.bytes(id), data);
+  });
+
+  it('lets the policy see every byte before it is stored: receivedBytes counts each store request', async () => {
+    const seen: UploadChunkContext[] = [];
+    class CountingPolicy extends AllowAllUploadPolicy {
+      override async onChunk(ctx: UploadChunkContext): Promise<void> {
+        seen.push(ctx);
+      }
+    }
+    const h = mediaHarness({ policy: new CountingPolicy() });
+    // Slow stores: bytes arrive faster than they are stored, so requests take several chunks.
+    h.chunks.storeGate = () => new Promise((resolve) => setTimeout(resolve, 5));
+    const data = randomBytes(12 * MEDIA_CHUNK_SIZE + 7);
+    const id = await start(h, data.length);
+    await h.service.appendBytes(alice, id, 0, pieces(data, [65536]));
+    assert.ok(
+      h.chunks.stores.some(([, count]) => count > 1),
+      'some requests stored several chunks',
+    );
+    assert.equal(seen.length, h.chunks.stores.length, 'one hook call per store request');
+    let end = 0;
+    h.chunks.stores.forEach(([first, count], i) => {
+      end = Math.min(data.length, (first + count) * MEDIA_CHUNK_SIZE);
+      assert.equal(seen[i]!.receivedBytes, end, `request ${i} was announced with the bytes it stores`);
+    });
+    assert.equal(
+      seen.reduce((sum, ctx) => sum + ctx.chunkBytes, 0),
+      data.length,
+    );
   });
 
   it('refuses a write at any offset other than the committed one', async () => {
@@ -260,6 +356,25 @@ describe('GrowingFileReader', () => {
     }
     assert.deepEqual(await watched, data);
     assert.equal(h.reader.activeWatches, 0);
+  });
+
+  it('a watcher receives every byte exactly once while store requests finish out of order', async () => {
+    const h = mediaHarness();
+    h.access.members.add(`bob:${ROOM}`);
+    // Every third request is slow, so the ones behind it finish first.
+    h.chunks.storeGate = (first) => new Promise((resolve) => setTimeout(resolve, first % 3 === 0 ? 15 : 1));
+    const data = randomBytes(10 * MEDIA_CHUNK_SIZE + 4321);
+    const id = await start(h, data.length);
+    const notices: number[] = [];
+    h.bus.subscribe('media.chunk', (n) => notices.push(n.committedBytes));
+    const watched = collect(h.reader.read(await h.service.readable(bob, id)));
+    await h.service.appendBytes(alice, id, 0, pieces(data, [65536]));
+    assert.deepEqual(await watched, data);
+    assert.deepEqual(
+      notices,
+      [...notices].sort((a, b) => a - b),
+      'notices only move forward',
+    );
   });
 
   it('a watcher of an upload that fails gets an error instead of a short file', async () => {

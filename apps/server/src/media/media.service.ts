@@ -8,6 +8,7 @@ import {
   ForbiddenError,
   NotFoundError,
   PayloadTooLargeError,
+  UnavailableError,
   ValidationFailedError,
 } from '../common/domain-error';
 import { DomainEvents } from '../common/domain-events';
@@ -19,6 +20,7 @@ import './media.events';
 import { MediaInspector, THUMBNAIL_TYPE } from './media-inspector';
 import { isVerifiedMediaLink, MediaReader } from './media-link.signer';
 import { MediaRepository } from './media.repository';
+import { ChunkStoreFailure, UploadChunkWriter } from './upload-chunk-writer';
 import { UploadContext, UploadPolicy } from './upload-policy';
 
 /** At most one `media.progress` event per upload per interval. */
@@ -72,6 +74,10 @@ interface RunningHash {
   touchedAt: number;
 }
 
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 export function thumbnailFileId(mediaId: string): string {
   return `${mediaId}.thumbnail`;
 }
@@ -101,8 +107,8 @@ export function toMediaView(record: MediaRecord): MediaView {
 
 /**
  * The rules of uploads: who may upload where, size limits, policy hooks at start / per chunk / after
- * completion, chunk notices and room events. Bytes go into GridFS one chunk at a time as they arrive;
- * at most one chunk per upload is held in memory.
+ * completion, chunk notices and room events. Bytes go into GridFS chunk by chunk as they arrive,
+ * through a bounded window (UploadChunkWriter: at most UPLOAD_BUFFERED_CHUNKS per upload in memory).
  */
 @Injectable()
 export class MediaService {
@@ -204,17 +210,29 @@ export class MediaService {
     return this.withStoredLength(record);
   }
 
-  /** While uploading, the record's byte count may trail the chunks by up to MEDIA_RECORD_INTERVAL_MS. */
-  private async withStoredLength(record: MediaRecord): Promise<MediaRecord> {
+  /**
+   * While uploading, the record's byte count may trail the chunks by up to MEDIA_RECORD_INTERVAL_MS:
+   * the offset is the contiguous prefix of stored chunks from there on. Chunks beyond a gap (left by a
+   * failed store in a window of several) are not counted; a PATCH removes them before it appends.
+   */
+  private async withStoredLength(
+    record: MediaRecord,
+    options: { removeStrays?: boolean } = {},
+  ): Promise<MediaRecord> {
     if (record.status !== 'uploading') return record;
-    const stored = await this.chunks.storedLength(record.id, record.chunkSize);
-    return { ...record, committedBytes: Math.max(stored, record.committedBytes) };
+    const stored = await this.chunks.storedPrefix(record.id, record.chunkSize, record.committedBytes);
+    if (stored.straysFrom !== null && options.removeStrays) {
+      await this.chunks.deleteChunksFrom(record.id, stored.straysFrom);
+    }
+    return { ...record, committedBytes: Math.max(stored.bytes, record.committedBytes) };
   }
 
   /**
-   * Appends bytes at `offset` (must equal the committed bytes). Whole chunks are stored as they fill,
-   * the last partial chunk when the request body ends (or the connection drops), so the returned
-   * offset counts every byte received. Completes the file when the declared size is reached.
+   * Appends bytes at `offset` (must equal the committed bytes). Whole chunks are stored as they fill
+   * (up to UPLOAD_STORES_IN_FLIGHT store requests at once, see UploadChunkWriter), the last partial
+   * chunk when the request body ends (or the connection drops), so the returned offset counts every
+   * byte received. Completes the file when the declared size is reached. A failed store leaves the
+   * upload resumable from the stored prefix (503); a policy refusal or excess bytes fail the upload.
    */
   async appendBytes(
     user: AuthUser,
@@ -222,7 +240,7 @@ export class MediaService {
     offset: number,
     body: AsyncIterable<Buffer | Uint8Array>,
   ): Promise<number> {
-    let record = await this.withStoredLength(await this.findOwnUpload(user, id));
+    let record = await this.withStoredLength(await this.findOwnUpload(user, id), { removeStrays: true });
     if (record.status !== 'uploading') {
       throw new ConflictError(`upload is ${record.status}`, 'Upload-Offset');
     }
@@ -231,21 +249,18 @@ export class MediaService {
     }
     const { chunkSize, declaredSize } = record;
     const running = await this.runningHash(record);
-    const chunk = Buffer.allocUnsafe(chunkSize);
-    let n = Math.floor(offset / chunkSize);
-    let fill = offset % chunkSize;
-    let storedFill = fill;
-    if (fill > 0) {
-      const tail = await this.chunks.getChunk(id, n);
-      if (!tail || tail.length < fill) throw new ConflictError('stored bytes are missing', 'Upload-Offset');
-      tail.copy(chunk, 0, 0, fill);
+    let storedTail: Buffer | undefined;
+    if (offset % chunkSize > 0) {
+      storedTail = (await this.chunks.getChunk(id, Math.floor(offset / chunkSize))) ?? undefined;
+      if (!storedTail || storedTail.length < offset % chunkSize) {
+        throw new ConflictError('stored bytes are missing', 'Upload-Offset');
+      }
     }
     const ctx = this.contextOf(record, user);
-    let committed = offset;
 
     let recordedAt = Date.now();
     let recordedBytes = offset;
-    const recordCommitted = async (): Promise<void> => {
+    const recordCommitted = async (committed: number): Promise<void> => {
       recordedAt = Date.now();
       if (recordedBytes === committed) return;
       if (!(await this.media.recordCommitted(id, committed))) {
@@ -254,51 +269,51 @@ export class MediaService {
       recordedBytes = committed;
     };
 
-    const store = async (): Promise<void> => {
-      if (fill === storedFill) return;
-      const receivedBytes = n * chunkSize + fill;
-      await this.policy.onChunk({ ...ctx, receivedBytes, chunkBytes: fill - storedFill });
-      // Chunk n is stored already (shorter) only if this request began inside it and has not stored it yet.
-      const replace = storedFill > 0;
-      await this.chunks.putChunk(id, n, chunk.subarray(0, fill), replace);
-      running.hash.update(chunk.subarray(storedFill, fill));
-      running.bytes = receivedBytes;
-      running.touchedAt = Date.now();
-      committed = receivedBytes;
-      if (Date.now() - recordedAt >= MEDIA_RECORD_INTERVAL_MS) await recordCommitted();
-      await this.bus.publish('media.chunk', { mediaId: id, committedBytes: committed, status: 'uploading' });
-      this.progress(record, committed);
-      if (fill === chunkSize) {
-        n += 1;
-        fill = 0;
-      }
-      storedFill = fill;
-    };
+    const writer = new UploadChunkWriter({
+      chunkSize,
+      offset,
+      storedTail,
+      beforeStore: (batch) =>
+        this.policy.onChunk({ ...ctx, receivedBytes: batch.receivedBytes, chunkBytes: batch.newBytes }),
+      store: (batch) => this.chunks.putChunks(id, batch.first, batch.chunks, batch.replaceFirst),
+      onCommitted: async (committed, added) => {
+        for (const part of added) running.hash.update(part);
+        running.bytes = committed;
+        running.touchedAt = Date.now();
+        if (Date.now() - recordedAt >= MEDIA_RECORD_INTERVAL_MS) await recordCommitted(committed);
+        await this.bus.publish('media.chunk', {
+          mediaId: id,
+          committedBytes: committed,
+          status: 'uploading',
+        });
+        this.progress(record, committed);
+      },
+    });
 
+    let committed: number;
     let bodyError: unknown;
+    const pieces = body[Symbol.asyncIterator]();
     try {
-      try {
-        for await (const piece of body) {
-          let at = 0;
-          while (at < piece.length) {
-            const take = Math.min(chunkSize - fill, piece.length - at);
-            if (n * chunkSize + fill + take > declaredSize) {
-              throw new PayloadTooLargeError('more bytes than Upload-Length', 'Upload-Length');
-            }
-            chunk.set(piece.subarray(at, at + take), fill);
-            fill += take;
-            at += take;
-            if (fill === chunkSize) await store();
-          }
+      for (;;) {
+        let next: IteratorResult<Buffer | Uint8Array>;
+        try {
+          next = await pieces.next();
+        } catch (err) {
+          // The connection dropped: keep what arrived; the client resumes from the returned offset.
+          bodyError = err;
+          break;
         }
-      } catch (err) {
-        if (err instanceof DomainError) throw err;
-        // The connection dropped: keep what arrived; the client resumes from the returned offset.
-        bodyError = err;
+        if (next.done) break;
+        if (writer.received + next.value.length > declaredSize) {
+          throw new PayloadTooLargeError('more bytes than Upload-Length', 'Upload-Length');
+        }
+        await writer.write(next.value);
       }
-      await store();
-      await recordCommitted();
+      committed = await writer.finish();
+      await recordCommitted(committed);
     } catch (err) {
+      await writer.settle();
+      if (err instanceof ChunkStoreFailure) throw await this.keepResumable(record, writer.committed, err);
       this.hashes.delete(id);
       await this.failUpload(record, 'rejected', err instanceof Error ? err.message : 'upload failed');
       throw err;
@@ -309,6 +324,29 @@ export class MediaService {
     }
     if (bodyError) throw bodyError;
     return committed;
+  }
+
+  /**
+   * A store failed (the database is unreachable, a write timed out): the upload stays open at the
+   * stored prefix. Chunks stored beyond it by later requests of the window are removed (if that fails
+   * too, the next HEAD or PATCH removes them), and the client resumes from the offset HEAD reports.
+   */
+  private async keepResumable(
+    record: MediaRecord,
+    committed: number,
+    failure: ChunkStoreFailure,
+  ): Promise<Error> {
+    this.hashes.delete(record.id);
+    this.logger.warn(
+      `upload ${record.id}: ${failure.message} (${errorText(failure.cause)}); resumable at ${committed}`,
+    );
+    try {
+      await this.chunks.deleteChunksFrom(record.id, Math.ceil(committed / record.chunkSize));
+      if (committed > record.committedBytes) await this.media.recordCommitted(record.id, committed);
+    } catch (err) {
+      this.logger.warn(`upload ${record.id}: cleanup after a failed store failed too (${errorText(err)})`);
+    }
+    return new UnavailableError('storing the upload failed; resume from the offset HEAD reports');
   }
 
   /** tus termination: the uploader cancels; chunks are removed and the room learns it was aborted. */

@@ -97,10 +97,22 @@ export class InMemoryChunkRepository {
   readonly filesDocs = new Map<string, { length: number }>();
   readonly small = new Map<string, { data: Buffer; uploadDate: Date }>();
 
-  async putChunk(fileId: string, n: number, data: Buffer, replace = false): Promise<void> {
+  /** Runs before each store request: may delay it or throw to fail it (a failure inside a window). */
+  storeGate?: (first: number, count: number) => Promise<void>;
+  /** Runs before deleteChunksFrom: may throw to fail it. */
+  deleteGate?: () => Promise<void>;
+  /** Every store request as [first chunk, number of chunks]. */
+  readonly stores: [number, number][] = [];
+
+  async putChunks(fileId: string, first: number, data: Buffer[], replaceFirst = false): Promise<void> {
+    this.stores.push([first, data.length]);
+    await (this.storeGate?.(first, data.length) ?? Promise.resolve());
     const chunks = this.files.get(fileId) ?? new Map<number, Buffer>();
-    if (chunks.has(n) && !replace) throw new Error(`duplicate chunk ${n}`);
-    chunks.set(n, Buffer.from(data));
+    data.forEach((bytes, i) => {
+      const n = first + i;
+      if (chunks.has(n) && !(replaceFirst && i === 0)) throw new Error(`duplicate chunk ${n}`);
+      chunks.set(n, Buffer.from(bytes));
+    });
     this.files.set(fileId, chunks);
   }
   async getChunk(fileId: string, n: number): Promise<Buffer | null> {
@@ -113,11 +125,23 @@ export class InMemoryChunkRepository {
       yield { n, data };
     }
   }
-  async storedLength(fileId: string, chunkSize: number): Promise<number> {
+  async storedPrefix(
+    fileId: string,
+    chunkSize: number,
+    fromBytes: number,
+  ): Promise<{ bytes: number; straysFrom: number | null }> {
+    const chunks = this.files.get(fileId) ?? new Map<number, Buffer>();
+    const from = Math.floor(fromBytes / chunkSize);
+    let end = from - 1;
+    while (chunks.has(end + 1)) end += 1;
+    const strays = [...chunks.keys()].some((n) => n > end);
+    const bytes = end < from ? fromBytes : end * chunkSize + chunks.get(end)!.length;
+    return { bytes, straysFrom: strays ? end + 1 : null };
+  }
+  async deleteChunksFrom(fileId: string, from: number): Promise<void> {
+    await this.deleteGate?.();
     const chunks = this.files.get(fileId);
-    if (!chunks || chunks.size === 0) return 0;
-    const last = Math.max(...chunks.keys());
-    return last * chunkSize + chunks.get(last)!.length;
+    for (const n of [...(chunks?.keys() ?? [])]) if (n >= from) chunks!.delete(n);
   }
   async deleteChunks(fileId: string): Promise<void> {
     this.files.delete(fileId);
