@@ -116,6 +116,47 @@ describe('media uploads and reads through the real server', () => {
     assert.equal(sha256(Buffer.concat(received)), sha256(data));
   });
 
+  it('a Range read during the upload returns exactly the requested bytes and ends at completion', async () => {
+    const tus = new RawTus(server.url, alice);
+    const data = randomBytes(5 * MEDIA_CHUNK_SIZE + 321);
+    const id = await tus.start(meta('seek.webm', 'video/webm'), data.length);
+    const stored = 2 * MEDIA_CHUNK_SIZE + 1000;
+    assert.equal((await tus.patch(id, 0, data.subarray(0, stored))).status, 204);
+
+    const inside = await getMedia(server.url, bob, `/api/media/${id}`, { range: `bytes=100-${stored - 1}` });
+    assert.equal(inside.status, 206);
+    assert.equal(inside.headers.get('content-range'), `bytes 100-${stored - 1}/${data.length}`);
+    assert.deepEqual(inside.body, data.subarray(100, stored));
+
+    const from = MEDIA_CHUNK_SIZE + 4242;
+    const res = await fetch(`${server.url}/api/media/${id}`, {
+      headers: { authorization: `Bearer ${bob.accessToken}`, range: `bytes=${from}-` },
+      signal: AbortSignal.timeout(20_000),
+    });
+    assert.equal(res.status, 206);
+    assert.equal(res.headers.get('content-range'), `bytes ${from}-${data.length - 1}/${data.length}`);
+    assert.equal(res.headers.get('content-length'), String(data.length - from));
+    assert.equal(res.headers.get('accept-ranges'), 'bytes');
+    const reader = res.body!.getReader();
+    const received: Buffer[] = [];
+    let total = 0;
+    const readUntil = async (bytes: number) => {
+      while (total < bytes) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        received.push(Buffer.from(value));
+        total += value.length;
+      }
+    };
+    await Promise.race([readUntil(stored - from), timeout(5000, 'the stored part of the range')]);
+    assert.equal(total, stored - from, 'the range starts with exactly the bytes stored so far');
+    assert.equal((await tus.patch(id, stored, data.subarray(stored))).status, 204);
+    await Promise.race([readUntil(data.length - from), timeout(5000, 'the rest of the range')]);
+    const { done } = await Promise.race([reader.read(), timeout(5000, 'the range to end')]);
+    assert.equal(done, true);
+    assert.deepEqual(Buffer.concat(received), data.subarray(from));
+  });
+
   it('resumes after the connection is killed mid-way, from the bytes the server kept', async () => {
     const tus = new RawTus(server.url, alice);
     const data = randomBytes(2 * MEDIA_CHUNK_SIZE + 12345);

@@ -93,22 +93,62 @@ export class MediaDeliveryService {
     return contentDisposition(record.name, { type });
   }
 
-  /** A file still arriving: everything from byte 0 (Range is ignored, as HTTP allows), until it completes. */
-  private growing(record: MediaRecord, req: MediaRequest): MediaResponse {
-    // The type is not known yet; declared types are never served, so it is opaque until completion.
-    const headers = {
+  /**
+   * A file still arriving, served as the file it will be: its declared length (the upload can only
+   * complete at exactly that many bytes; if it fails, the response is cut short). Bytes not stored yet
+   * are streamed as they arrive. A single range is served from the chunk holding its first byte,
+   * waiting for bytes beyond the stored prefix, so a `<video>` can seek while the upload goes on. The
+   * type is the one completion will sniff, once the first chunk is stored; until then (and for types
+   * a browser could execute) the file is an opaque attachment.
+   */
+  private async growing(record: MediaRecord, req: MediaRequest): Promise<MediaResponse> {
+    const length = record.declaredSize;
+    const contentType = await this.growingType(record);
+    const headers: Record<string, string> = {
       ...COMMON_HEADERS,
       'Cache-Control': 'no-store, no-transform',
-      'Content-Type': 'application/octet-stream',
-      'Content-Disposition': contentDisposition(record.name, { type: 'attachment' }),
+      'Content-Type': contentType ?? 'application/octet-stream',
+      'Content-Disposition': contentType
+        ? this.disposition(record, contentType)
+        : contentDisposition(record.name, { type: 'attachment' }),
+      'Accept-Ranges': 'bytes',
       'X-Media-Status': 'uploading',
-      'X-Media-Declared-Length': String(record.declaredSize),
+      'X-Media-Declared-Length': String(length),
     };
-    return {
-      status: 200,
-      headers,
-      body: req.method === 'HEAD' ? undefined : this.reader.read(record, { signal: req.signal }),
-    };
+    let start = 0;
+    let end = length - 1;
+    let status = 200;
+    // If-Range names a validator of the complete file; there is none yet, so the range is not honoured.
+    if (req.range && !req.ifRange) {
+      const ranges = parseRange(length, req.range, { combine: true });
+      if (ranges === -1) {
+        return { status: 416, headers: { ...headers, 'Content-Range': `bytes */${length}` } };
+      }
+      if (ranges !== -2 && ranges.type === 'bytes' && ranges.length === 1) {
+        start = ranges[0].start;
+        end = ranges[0].end;
+        status = 206;
+        headers['Content-Range'] = `bytes ${start}-${end}/${length}`;
+      }
+    }
+    headers['Content-Length'] = String(length === 0 ? 0 : end - start + 1);
+    const body =
+      req.method === 'HEAD' || length === 0
+        ? undefined
+        : this.reader.read(record, { start, end, signal: req.signal });
+    return { status, headers, body };
+  }
+
+  /**
+   * The type completion will give the file, when it can already be known: completion sniffs the first
+   * chunk, so once that chunk is stored whole, sniffing it now gives the same answer.
+   */
+  private async growingType(record: MediaRecord): Promise<string | null> {
+    const firstChunk = Math.min(record.chunkSize, record.declaredSize);
+    if (firstChunk === 0) return null;
+    const head = await this.chunks.getChunk(record.id, 0);
+    if (!head || head.length < firstChunk) return null;
+    return this.inspector.sniff(head);
   }
 
   private complete(record: MediaRecord, req: MediaRequest): MediaResponse {

@@ -432,6 +432,75 @@ describe('MediaDeliveryService', () => {
     }
   });
 
+  it('serves ranges of a file still uploading: the stored prefix at once, later bytes as they arrive', async () => {
+    const h = mediaHarness();
+    h.access.members.add(`bob:${ROOM}`);
+    const data = randomBytes(6 * MEDIA_CHUNK_SIZE + 77);
+    const id = await start(h, data.length);
+    const stored = 2 * MEDIA_CHUNK_SIZE + 500;
+    await h.service.appendBytes(alice, id, 0, pieces(data.subarray(0, stored)));
+
+    const closed = await h.delivery.file(
+      bob,
+      id,
+      get({ range: `bytes=${MEDIA_CHUNK_SIZE + 1}-${stored - 1}` }),
+    );
+    assert.equal(closed.status, 206);
+    assert.equal(
+      closed.headers['Content-Range'],
+      `bytes ${MEDIA_CHUNK_SIZE + 1}-${stored - 1}/${data.length}`,
+    );
+    assert.deepEqual(await collect(closed.body!), data.subarray(MEDIA_CHUNK_SIZE + 1, stored));
+
+    const from = MEDIA_CHUNK_SIZE + 12_345;
+    const open = await h.delivery.file(bob, id, get({ range: `bytes=${from}-` }));
+    assert.equal(open.status, 206);
+    assert.equal(open.headers['Content-Range'], `bytes ${from}-${data.length - 1}/${data.length}`);
+    assert.equal(open.headers['Content-Length'], String(data.length - from));
+    assert.equal(open.headers['X-Media-Status'], 'uploading');
+    let ended = false;
+    const body = collect(open.body!).finally(() => (ended = true));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(ended, false, 'an open-ended range follows the file until it completes');
+    await h.service.appendBytes(alice, id, stored, pieces(data.subarray(stored)));
+    assert.deepEqual(await body, data.subarray(from));
+
+    const past = await start(h, 1000);
+    const unsatisfiable = await h.delivery.file(bob, past, get({ range: 'bytes=1000-' }));
+    assert.deepEqual([unsatisfiable.status, unsatisfiable.headers['Content-Range']], [416, 'bytes */1000']);
+    const whole = await h.delivery.file(bob, past, get({ range: 'bytes=0-', ifRange: '"x"' }));
+    assert.equal(whole.status, 200, 'If-Range cannot match a file that has no validator yet');
+  });
+
+  it('serves a file still uploading with the type completion will sniff once its first chunk is stored', async () => {
+    const h = mediaHarness();
+    h.access.members.add(`bob:${ROOM}`);
+    const webm = Buffer.concat([
+      Buffer.from('1a45dfa3a34286810142f7810142f2810442f381084282847765626d4287810442858102', 'hex'),
+      randomBytes(2 * MEDIA_CHUNK_SIZE),
+    ]);
+    const id = await start(h, webm.length, 'clip.webm');
+    await h.service.appendBytes(alice, id, 0, pieces(webm.subarray(0, 1000)));
+    const early = await h.delivery.file(bob, id, get({ method: 'HEAD' }));
+    assert.equal(early.headers['Content-Type'], 'application/octet-stream');
+    assert.match(early.headers['Content-Disposition'], /^attachment/);
+    await h.service.appendBytes(alice, id, 1000, pieces(webm.subarray(1000, MEDIA_CHUNK_SIZE + 1)));
+    const sniffed = await h.delivery.file(bob, id, get({ method: 'HEAD' }));
+    assert.equal(sniffed.headers['Content-Type'], 'video/webm');
+    assert.match(sniffed.headers['Content-Disposition'], /^inline/);
+    assert.equal(sniffed.headers['X-Content-Type-Options'], 'nosniff');
+
+    const html = Buffer.concat([
+      Buffer.from('<!doctype html><script>alert(1)</script>'),
+      randomBytes(MEDIA_CHUNK_SIZE),
+    ]);
+    const htmlId = await start(h, html.length + 10, 'page.bin');
+    await h.service.appendBytes(alice, htmlId, 0, pieces(html));
+    const htmlRes = await h.delivery.file(bob, htmlId, get({ method: 'HEAD' }));
+    assert.equal(htmlRes.headers['Content-Type'], 'text/html');
+    assert.match(htmlRes.headers['Content-Disposition'], /^attachment/);
+  });
+
   it('answers an unsatisfiable range with 416 and the length', async () => {
     const h = mediaHarness();
     const data = randomBytes(100);
