@@ -96,7 +96,10 @@ export interface HookPayloads {
   'user.afterRegister': { user: PluginUser };
   'user.beforeLogin': { username: string; userId: string };
   'upload.beforeStart': { user: PluginUser; upload: PluginUpload };
-  /** `receivedBytes` is the running total including this chunk; reject to abort before it is stored. */
+  /**
+   * `receivedBytes` is the running total including the bytes about to be stored (one chunk, or up to 4
+   * consecutive ones); reject to abort before they are stored.
+   */
   'upload.onChunk': { user: PluginUser; upload: PluginUpload; chunkBytes: number; receivedBytes: number };
   'upload.afterComplete': { user: PluginUser; file: PluginFile };
   /** Fired after a file is deleted, so usage figures stay consistent. */

@@ -13,10 +13,11 @@ export interface UploadContext {
   declaredSize: number;
 }
 
+/** One store request's worth of bytes: one chunk, or up to 4 consecutive full chunks. */
 export interface UploadChunkContext extends UploadContext {
-  /** Bytes received so far, including this chunk (the running count a quota compares against). */
+  /** Bytes received once this request is stored (the running count a quota compares against). */
   receivedBytes: number;
-  /** Bytes in this chunk. */
+  /** Bytes this request adds. */
   chunkBytes: number;
 }
 
@@ -30,8 +31,10 @@ export interface UploadCompleteContext extends UploadContext {
 /**
  * Hook points around an upload, bound by the plugin host (storage quota, moderation).
  * - beforeStart: throw RejectedError / PayloadTooLargeError to refuse the upload (nothing is stored).
- * - onChunk: runs before each chunk is stored; throwing aborts the upload mid-stream: it becomes
- *   `failed` with the error's message and every chunk already stored is removed.
+ * - onChunk: runs before each store request (one chunk, or up to 4 consecutive full chunks when bytes
+ *   arrive faster than they are stored: at least once per 1020 KiB), counting every byte it stores;
+ *   throwing aborts the upload mid-stream: it becomes `failed` with the error's message and every
+ *   chunk already stored is removed.
  * - afterComplete: runs once the file is complete; errors are logged, never undo the upload.
  */
 export abstract class UploadPolicy {
