@@ -137,6 +137,14 @@ describe('admin console (headless Chromium against a real server)', () => {
     await page.locator('.badge', { hasText: 'ready' }).first().waitFor();
     await page.getByRole('table', { name: 'Dependencies' }).getByRole('cell', { name: 'mongo' }).waitFor();
     await page.locator('figure.chart svg .recharts-bar-rectangle').first().waitFor();
+    const storage = await admin.admin.storage();
+    const accounts = storage.collections.find((c) => c.name === 'users');
+    assert.equal(accounts?.count, Object.keys(cast).length);
+    assert.ok(storage.database.dataSize >= storage.collections.reduce((sum, c) => Math.max(sum, c.size), 0));
+    await page
+      .locator('.card', { hasText: 'Accounts' })
+      .getByText(String(accounts.count), { exact: true })
+      .waitFor();
 
     // Users: server-side search by username prefix, then a confirmed ban.
     await page.getByRole('link', { name: 'Users' }).click();
