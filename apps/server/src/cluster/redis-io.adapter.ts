@@ -88,7 +88,8 @@ function countsOnlyItselfWhenRedisIsDown<T extends { serverCount(): Promise<numb
 /**
  * Picks the Socket.IO adapter before the app listens: the Redis adapter when REDIS_URL is set (its
  * connections come from the ClusterModule's RedisConnection and close with it), else Socket.IO's
- * in-memory one; both bind handlers through PalaverIoAdapter. Call it from bootstrap after `NestFactory.create` and before `app.listen`.
+ * in-memory one; both bind handlers through PalaverIoAdapter. Call it from bootstrap after
+ * `NestFactory.create` and before `app.listen`.
  */
 export async function configureSocketAdapter(app: INestApplication, config: AppConfig): Promise<void> {
   if (!config.REDIS_URL) {
