@@ -19,6 +19,8 @@ import type { Socket } from 'socket.io';
 import { WebSocket } from 'ws';
 import { ConflictError } from '../src/common/domain-error';
 import { createValidationPipe } from '../src/common/validation';
+import { AppConfig } from '../src/config/app-config';
+import { MetricsService } from '../src/health/metrics.service';
 import { PalaverIoAdapter } from '../src/realtime/palaver-io.adapter';
 import { SocketAckFilter } from '../src/realtime/socket-ack.filter';
 import { SOCKET_GATEWAY_OPTIONS } from '../src/realtime/socket-options';
@@ -116,7 +118,15 @@ class OtherGateway implements OnGatewayConnection, OnGatewayDisconnect {
 @Controller()
 class NoRoutes {}
 
-@Module({ controllers: [NoRoutes], providers: [EchoGateway, OtherGateway] })
+@Module({
+  controllers: [NoRoutes],
+  providers: [
+    EchoGateway,
+    OtherGateway,
+    MetricsService,
+    { provide: AppConfig, useValue: Object.assign(new AppConfig(), { NODE_ID: 'adapter-test' }) },
+  ],
+})
 class AdapterTestModule {}
 
 describe('PalaverIoAdapter (one dispatcher per socket in place of Nest’s rxjs chains)', () => {
@@ -212,6 +222,24 @@ describe('PalaverIoAdapter (one dispatcher per socket in place of Nest’s rxjs 
     assert.equal(bug.error.code, 'internal');
     assert.doesNotMatch(bug.error.message, /a bug inside/);
     assert.deepEqual(await request(socket, 'echo', { text: 'after' }), { text: 'after' });
+  });
+
+  it('times each acked event under its name for the ack-latency metric, and no refused one', async () => {
+    const socket = await connect();
+    const metrics = app.get(MetricsService);
+    const countOf = async (event: string) => {
+      const text = await metrics.registry.getSingleMetricAsString('palaver_ack_latency_seconds');
+      const line = text
+        .split('\n')
+        .find((l) => l.startsWith('palaver_ack_latency_seconds_count{') && l.includes(`event="${event}"`));
+      return line ? Number(line.split(' ').pop()) : 0;
+    };
+    const before = await countOf('echo');
+    await request(socket, 'echo', { text: 'timed' });
+    await request(socket, 'echo', {});
+    await request(socket, 'nobody:times', {});
+    assert.equal(await countOf('echo'), before + 2);
+    assert.equal(await countOf('nobody:times'), 0);
   });
 
   it('events sent without an ack still run and answer nothing', async () => {
