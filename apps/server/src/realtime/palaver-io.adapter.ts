@@ -38,7 +38,9 @@ const UNKNOWN_EVENT_BODY_MAX = 64;
 export class PalaverIoAdapter extends IoAdapter {
   private readonly logger = new Logger('PalaverIoAdapter');
   /** event -> its handlers (more than one if several gateways subscribe the same event, as Nest allows). */
-  private handlers: Map<string, GatewayEventHandler[]> | undefined;
+  private handlers = new Map<string, GatewayEventHandler[]>();
+  /** Events Nest binds that the shared table lacks (reported once each; both scan the same modules). */
+  private readonly reportedMissing = new Set<string>();
   private readonly bindings = new WeakMap<Socket, number>();
   private metrics: MetricsService | undefined;
   private readonly dispatcher: (this: Socket, event: unknown, ...args: unknown[]) => void;
@@ -58,6 +60,9 @@ export class PalaverIoAdapter extends IoAdapter {
    */
   override createIOServer(port: number, options?: Partial<ServerOptions>): Server {
     this.metrics ??= metricsOf(this.app);
+    // Nest creates the server once every provider exists, before any connection: a gateway this
+    // adapter cannot serve fails the boot here rather than a connection later.
+    this.handlers = buildGatewayHandlers(this.app);
     if (this.httpServer && port === 0) return new Server(this.httpServer, options);
     return new Server(port, options);
   }
@@ -73,7 +78,12 @@ export class PalaverIoAdapter extends IoAdapter {
     _transform: (data: unknown) => Observable<unknown>,
   ): void {
     const socket = nestSocket as unknown as Socket;
-    this.handlers ??= this.buildHandlers(nestHandlers);
+    for (const { message } of nestHandlers) {
+      const event = String(message);
+      if (this.handlers.has(event) || this.reportedMissing.has(event)) continue;
+      this.reportedMissing.add(event);
+      this.logger.error(`socket event ${event} has no shared handler: it will be answered unknown_event`);
+    }
     const bound = this.bindings.get(socket) ?? 0;
     if (bound & DISPATCHER) return;
     this.bindings.set(socket, bound | DISPATCHER);
@@ -93,23 +103,12 @@ export class PalaverIoAdapter extends IoAdapter {
     socket.on('disconnect', callback);
   }
 
-  /** The handler table, checked against the first handlers Nest binds (a gateway it did not find). */
-  private buildHandlers(nestHandlers: MessageMappingProperties[]): Map<string, GatewayEventHandler[]> {
-    const handlers = buildGatewayHandlers(this.app);
-    for (const { message } of nestHandlers) {
-      if (!handlers.has(String(message)))
-        throw new Error(`no shared handler for socket event ${String(message)}`);
-    }
-    this.logger.debug(`${handlers.size} socket events`);
-    return handlers;
-  }
-
   private dispatch(socket: Socket, event: unknown, args: unknown[]): void {
     const name = String(event);
     const last = args[args.length - 1];
     let ack = typeof last === 'function' ? (last as Ack) : undefined;
     const data = ack ? args.slice(0, -1) : args;
-    const handlers = this.handlers?.get(name);
+    const handlers = this.handlers.get(name);
     if (!handlers) {
       ack?.(unknownEventBody(name));
       return;
