@@ -129,12 +129,13 @@ describe('admin console (headless Chromium against a real server)', () => {
 
   it('lets the admin find a user, ban them, edit plugin settings and resolve a report, across a token refresh', async () => {
     const { context, page } = await openConsole();
-    const loggedInAt = Date.now();
     await logIn(page, cast.admin);
 
     // Overview: readiness details from /health/ready and the storage chart from dbStats/collStats.
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
-    await page.locator('.badge', { hasText: 'ready' }).first().waitFor();
+    // The access token was issued before the overview showed: it has expired ACCESS_TOKEN_TTL_SECONDS later.
+    const loggedInAt = Date.now();
+    await page.locator('.health .badge').getByText('ready', { exact: true }).first().waitFor();
     await page.getByRole('table', { name: 'Dependencies' }).getByRole('cell', { name: 'mongo' }).waitFor();
     await page.locator('figure.chart svg .recharts-bar-rectangle').first().waitFor();
     const storage = await admin.admin.storage();
@@ -191,7 +192,7 @@ describe('admin console (headless Chromium against a real server)', () => {
     // The access token has expired by now: the console refreshes it (rotating the refresh token).
     const tokensBefore = (await page.evaluate('sessionStorage.getItem("palaver.admin.tokens")')) as
       string | null;
-    const wait = loggedInAt + (ACCESS_TOKEN_TTL_SECONDS + 2) * 1000 - Date.now();
+    const wait = loggedInAt + (ACCESS_TOKEN_TTL_SECONDS + 1) * 1000 - Date.now();
     if (wait > 0) await new Promise((done) => setTimeout(done, wait));
 
     // Moderation: resolve the first report (dismiss, with a note).
