@@ -42,12 +42,21 @@ class PatchRefused extends Error {
  */
 async function* requestBody(req: IncomingMessage, stop: AbortSignal): AsyncGenerator<Buffer> {
   const pieces = req.iterator({ destroyOnReturn: false }) as AsyncIterator<Buffer>;
-  const stopped = new Promise<IteratorResult<Buffer>>((resolve) => {
-    if (stop.aborted) resolve({ done: true, value: undefined });
-    stop.addEventListener('abort', () => resolve({ done: true, value: undefined }), { once: true });
-  });
   for (;;) {
-    const next = await Promise.race([pieces.next(), stopped]);
+    if (stop.aborted) return;
+    // A fresh stop promise per piece: racing one long-lived promise would keep every piece reachable
+    // through the reactions it accumulates.
+    let onStop!: () => void;
+    const stopped = new Promise<IteratorResult<Buffer>>((resolve) => {
+      onStop = () => resolve({ done: true, value: undefined });
+      stop.addEventListener('abort', onStop, { once: true });
+    });
+    let next: IteratorResult<Buffer>;
+    try {
+      next = await Promise.race([pieces.next(), stopped]);
+    } finally {
+      stop.removeEventListener('abort', onStop);
+    }
     if (next.done) return;
     yield next.value;
   }
