@@ -32,6 +32,8 @@ export function PluginsPage() {
           <span>
             <strong>{p.displayName ?? p.id}</strong> <span className="muted">{p.id}</span>
             {p.description && <span className="description">{p.description}</span>}
+            {p.hooks.length > 0 && <span className="description">Hooks: {p.hooks.join(', ')}</span>}
+            {p.routes.length > 0 && <span className="description">Routes: {p.routes.join(', ')}</span>}
           </span>
         ),
       }),

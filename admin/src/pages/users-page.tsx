@@ -1,5 +1,5 @@
 import type { Role, UserView } from '@palaver/client';
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
 import { createColumnHelper } from '@tanstack/react-table';
 import { useCallback, useMemo, useState } from 'react';
 import { quotaUsage } from '../api/storage-quota';
@@ -35,11 +35,6 @@ export function UsersPage() {
   });
   const refresh = useCallback(() => queryClient.invalidateQueries({ queryKey: ['users'] }), [queryClient]);
 
-  const setRole = useMutation({
-    mutationFn: ({ id, role }: { id: string; role: Role }) => client.users.setRole(id, role),
-    onSuccess: refresh,
-  });
-
   const columns = useMemo(
     () => [
       column.accessor('username', { header: 'Username', cell: (c) => `@${c.getValue()}` }),
@@ -57,7 +52,10 @@ export function UsersPage() {
                   title: `Make @${row.original.username} ${role === 'admin' ? 'an' : 'a'} ${role}?`,
                   body: <p>Global roles decide who may use this console and moderate.</p>,
                   confirmLabel: 'Change role',
-                  action: () => setRole.mutateAsync({ id: row.original.id, role }),
+                  action: async () => {
+                    await client.users.setRole(row.original.id, role);
+                    await refresh();
+                  },
                 });
               }}
             >
@@ -134,7 +132,7 @@ export function UsersPage() {
         ),
       }),
     ],
-    [client, confirm, isAdmin, me, refresh, setRole],
+    [client, confirm, isAdmin, me, refresh],
   );
 
   return (
@@ -169,7 +167,7 @@ export function UsersPage() {
           </select>
         </label>
       </form>
-      <ErrorBanner error={users.error ?? setRole.error} />
+      <ErrorBanner error={users.error} />
       {users.isPending ? (
         <Loading what="users" />
       ) : (
