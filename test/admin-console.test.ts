@@ -232,7 +232,7 @@ describe('admin console (headless Chromium against a real server)', () => {
     await context.close();
   });
 
-  it('lets the admin create an account, change its role, and archive, unarchive and delete a room', async () => {
+  it('lets the admin create an account, change its role, see upload usage, and archive, unarchive and delete a room', async () => {
     const { context, page } = await openConsole();
     await logIn(page, cast.admin);
     await page.getByRole('link', { name: 'Users' }).click();
@@ -256,6 +256,22 @@ describe('admin console (headless Chromium against a real server)', () => {
     await page.getByRole('dialog').getByRole('button', { name: 'Change role' }).click();
     await page.getByRole('dialog').waitFor({ state: 'hidden' });
     assert.equal((await admin.users.get(created.id)).role, 'member');
+
+    // Upload usage against the storage-quota plugin's limits.
+    await admin.plugins.updateSettings('storage-quota', {
+      defaultUser: { maxBytes: 1024 * 1024, maxFiles: 10 },
+    });
+    await page.getByLabel('Username starts with').fill(cast.reporter.username);
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page
+      .getByRole('table', { name: 'Users' })
+      .getByRole('row')
+      .filter({ hasText: `@${cast.reporter.username}` })
+      .getByRole('button', { name: 'Storage' })
+      .click();
+    const usage = page.getByRole('complementary', { name: `Storage of @${cast.reporter.username}` });
+    await usage.getByText('Uploads: 0 B in 0 files (limits: 1.0 MiB, 10 files)').waitFor();
+    assert.equal(await usage.locator('meter').count(), 2);
 
     await page.getByRole('link', { name: 'Rooms' }).click();
     await page.getByLabel('Name starts with').fill(plaza.name);

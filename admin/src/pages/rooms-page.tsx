@@ -6,7 +6,8 @@ import { errorMessage } from '../api/errors';
 import { quotaUsage } from '../api/storage-quota';
 import { useConfirm } from '../components/confirm-dialog';
 import { DataTable } from '../components/data-table';
-import { formatBytes, formatDate, formatLimit } from '../components/format';
+import { formatDate } from '../components/format';
+import { QuotaUsageView } from '../components/quota-usage';
 import { Pager, useCursorPager } from '../components/pager';
 import { Badge, ErrorBanner, Loading } from '../components/status';
 import { useConsoleUser } from '../session/session';
@@ -234,12 +235,7 @@ function RoomMembers({ room, onClose }: { room: RoomView; onClose: () => void })
       <h2>
         Members of {room.name || 'conversation'} <span className="muted">({room.id})</span>
       </h2>
-      {isAdmin && usage.data && (
-        <p>
-          Uploads: {formatBytes(usage.data.usage.bytes)} in {usage.data.usage.files} files (limit{' '}
-          {formatLimit(usage.data.limits.maxBytes, formatBytes)})
-        </p>
-      )}
+      {isAdmin && usage.data && <QuotaUsageView quota={usage.data} />}
       <ErrorBanner error={members.error} />
       {members.isPending ? (
         <Loading what="members" />

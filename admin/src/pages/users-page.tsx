@@ -5,7 +5,8 @@ import { useCallback, useMemo, useState } from 'react';
 import { quotaUsage } from '../api/storage-quota';
 import { useConfirm } from '../components/confirm-dialog';
 import { DataTable } from '../components/data-table';
-import { formatBytes, formatDate, formatLimit } from '../components/format';
+import { formatDate } from '../components/format';
+import { QuotaUsageView } from '../components/quota-usage';
 import { Pager, useCursorPager } from '../components/pager';
 import { Badge, ErrorBanner, Loading } from '../components/status';
 import { useConsoleUser } from '../session/session';
@@ -208,11 +209,7 @@ function UserStorage({ user, onClose }: { user: UserView; onClose: () => void })
       ) : usage.error ? (
         <ErrorBanner error={usage.error} />
       ) : (
-        <p>
-          {formatBytes(usage.data.usage.bytes)} in {usage.data.usage.files} files (limit{' '}
-          {formatLimit(usage.data.limits.maxBytes, formatBytes)}, {formatLimit(usage.data.limits.maxFiles)}{' '}
-          files)
-        </p>
+        <QuotaUsageView quota={usage.data} />
       )}
       <button type="button" onClick={onClose}>
         Close
