@@ -1,5 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { Logger, Params, PARAMS_PROVIDER_TOKEN, PinoLogger } from 'nestjs-pino';
+import { Logger, Params, PinoLogger } from 'nestjs-pino';
+import type { Logger as Pino } from 'pino';
 
 /** Nest's own start-up chatter (one line per module and route); kept at debug so boot logs one line. */
 const FRAMEWORK_CONTEXTS = new Set([
@@ -11,11 +11,15 @@ const FRAMEWORK_CONTEXTS = new Set([
   'WebSocketsController',
 ]);
 
-/** The app-wide Nest logger: pino (JSON, pretty in a TTY), with framework boot messages demoted. */
-@Injectable()
+/**
+ * The app-wide Nest logger: pino (JSON, pretty in a TTY), with framework boot messages demoted.
+ * nestjs-pino's Logger does the Nest → pino argument mapping; it is given the root logger directly
+ * (no request scope, see LoggingModule).
+ */
 export class AppLogger extends Logger {
-  constructor(logger: PinoLogger, @Inject(PARAMS_PROVIDER_TOKEN) params: Params) {
-    super(logger, params);
+  constructor(root: Pino) {
+    const params: Params = { pinoHttp: { logger: root } };
+    super(new PinoLogger(params), params);
   }
 
   override log(message: unknown, ...optionalParams: unknown[]): void {
