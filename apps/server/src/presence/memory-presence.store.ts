@@ -79,8 +79,13 @@ export class MemoryPresenceStore extends PresenceStore {
     this.typingUntil.set(roomId, room);
   }
 
-  async stopTyping(roomId: string, userId: string): Promise<void> {
-    this.typingUntil.get(roomId)?.delete(userId);
+  async stopTyping(roomId: string, userId: string): Promise<boolean> {
+    const room = this.typingUntil.get(roomId);
+    const until = room?.get(userId);
+    if (!room || until === undefined) return false;
+    room.delete(userId);
+    if (room.size === 0) this.typingUntil.delete(roomId);
+    return until > this.now();
   }
 
   async typingIn(roomId: string): Promise<string[]> {

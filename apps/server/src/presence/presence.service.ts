@@ -107,8 +107,7 @@ export class PresenceService implements OnModuleInit, OnModuleDestroy {
   /** Clears and announces the end of typing, if this node announced it as started. */
   private async endTyping(roomId: string, user: AuthUser): Promise<void> {
     const key = `${roomId}:${user.id}`;
-    const wasTyping = (await this.store.typingIn(roomId)).includes(user.id);
-    await this.store.stopTyping(roomId, user.id);
+    const wasTyping = await this.store.stopTyping(roomId, user.id);
     this.typingBroadcastAt.delete(key);
     if (!wasTyping) return;
     this.broadcaster.toRoom(roomId, 'typing.updated', {

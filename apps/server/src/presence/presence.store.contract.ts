@@ -66,10 +66,13 @@ export function presenceStoreContract(makeStore: (nodeTtlMs: number) => Promise<
     await store.typing('r1', 'u2', 250);
     await store.typing('r1', 'u1', 5_000);
     await store.typing('r2', 'u3', 5_000);
+    await store.typing('r3', 'u4', 250);
     assert.deepEqual(await store.typingIn('r1'), ['u1', 'u2']);
     await sleep(350);
     assert.deepEqual(await store.typingIn('r1'), ['u1']);
-    await store.stopTyping('r1', 'u1');
+    assert.equal(await store.stopTyping('r1', 'u1'), true, 'u1 was typing');
+    assert.equal(await store.stopTyping('r1', 'u1'), false, 'cleared already');
+    assert.equal(await store.stopTyping('r3', 'u4'), false, 'expired before it was cleared');
     assert.deepEqual(await store.typingIn('r1'), []);
     assert.deepEqual(await store.typingIn('r2'), ['u3']);
   });

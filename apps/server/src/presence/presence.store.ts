@@ -40,8 +40,11 @@ export abstract class PresenceStore {
   abstract onlineUsers(): Promise<string[]>;
   /** Records that the user is typing in the room, for ttlMs from now (a later call extends it). */
   abstract typing(roomId: string, userId: string, ttlMs: number): Promise<void>;
-  /** Clears the user's typing state in the room (message sent, input cleared). */
-  abstract stopTyping(roomId: string, userId: string): Promise<void>;
+  /**
+   * Clears the user's typing state in the room (message sent, input cleared); true if they were typing
+   * (an entry not yet expired). One call, since every sent message makes it.
+   */
+  abstract stopTyping(roomId: string, userId: string): Promise<boolean>;
   /** User ids currently typing in the room (expired entries excluded), sorted. */
   abstract typingIn(roomId: string): Promise<string[]>;
 }

@@ -171,8 +171,14 @@ export class RedisPresenceStore extends PresenceStore {
       .exec();
   }
 
-  async stopTyping(roomId: string, userId: string): Promise<void> {
-    await this.redis.zrem(typingKey(roomId), userId);
+  async stopTyping(roomId: string, userId: string): Promise<boolean> {
+    const now = Date.now();
+    const [[, until]] = ((await this.redis
+      .multi()
+      .zscore(typingKey(roomId), userId)
+      .zrem(typingKey(roomId), userId)
+      .exec()) ?? [[null, null]]) as [[Error | null, string | null]];
+    return until !== null && Number(until) > now;
   }
 
   async typingIn(roomId: string): Promise<string[]> {
