@@ -94,6 +94,47 @@ describe('messages: history, edit and delete rules', () => {
     assert.notEqual(theirs.id, first.id);
   });
 
+  it('a burst of sends to one room stores each once with its own seq; retries in it are acked as the originals', async () => {
+    const original = await author.socket.send(roomId, 'before the burst', { clientMessageId: 'burst-0' });
+    const senders = [owner, author, other];
+    const texts = Array.from({ length: 30 }, (_, i) => `burst ${i}`);
+    const seen = new Map<string, number>();
+    const allSeen = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`saw ${seen.size} of ${texts.length}`)), 10_000);
+      other.socket.on('message.created', (m) => {
+        if (!m.text.startsWith('burst ')) return;
+        seen.set(m.text, (seen.get(m.text) ?? 0) + 1);
+        if (seen.size === texts.length) {
+          clearTimeout(timer);
+          setTimeout(resolve, 200); // a second copy of any message would arrive within this
+        }
+      });
+    });
+    // Emitted together, so the server takes them in a few reads and groups those queued behind a write.
+    const acks = await Promise.all([
+      ...texts.map((text, i) =>
+        senders[i % 3].socket.send(roomId, text, { clientMessageId: `burst-${i + 1}` }),
+      ),
+      author.socket.send(roomId, 'before the burst', { clientMessageId: 'burst-0' }),
+      author.socket.send(roomId, 'before the burst', { clientMessageId: 'burst-0' }),
+    ]);
+    const fresh = acks.slice(0, texts.length);
+    assert.ok(fresh.every((a) => !a.duplicate));
+    assert.equal(new Set(fresh.map((a) => a.seq)).size, texts.length, 'every message has its own seq');
+    assert.ok(fresh.every((a) => a.seq > original.seq));
+    for (const retry of acks.slice(texts.length)) {
+      assert.deepEqual(retry, { ...original, duplicate: true });
+    }
+    await allSeen;
+    assert.deepEqual([...new Set(seen.values())], [1], 'each message is broadcast once');
+    const page = await other.socket.history({ roomId, limit: 100 });
+    const stored = page.messages.filter((m) => m.text.startsWith('burst ') || m.id === original.id);
+    assert.equal(stored.length, texts.length + 1);
+    for (const ack of fresh) {
+      assert.equal(page.messages.find((m) => m.id === ack.id)?.seq, ack.seq);
+    }
+  });
+
   it('lets only the author edit; the author or a room moderator delete; deleting twice is harmless', async () => {
     const ack = await author.socket.send(roomId, 'original');
     await rejectsWith(other.socket.edit(ack.id, 'hijacked'), { code: 'forbidden' });

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { isValidObjectId, Model, Types, UpdateQuery } from 'mongoose';
+import { isValidObjectId, Model, mongo, Types, UpdateQuery } from 'mongoose';
 import { parseMentions } from '../mentions/mention-parser';
 import { searchTokens } from '../search/search-tokens';
 import { MessageAttachment, MessageRecord } from './message.entity';
@@ -34,6 +34,32 @@ export class MessagesRepository {
     const doc = newMessageDocument(message, new Date());
     await this.model.collection.insertOne(doc);
     return toRecord(doc);
+  }
+
+  /**
+   * Inserts several new messages in one unordered command (the send path's group commit). Each gets its
+   * own outcome, in input order: the stored record, or the error of its document alone (a duplicate
+   * clientMessageId is the driver's duplicate-key error, as from insert). Throws only when the command
+   * as a whole failed.
+   */
+  async insertMany(messages: readonly NewMessage[]): Promise<Array<MessageRecord | Error>> {
+    const createdAt = new Date();
+    const docs = messages.map((m) => newMessageDocument(m, createdAt));
+    const failed = new Map<number, Error>();
+    try {
+      await this.model.collection.insertMany(docs, { ordered: false });
+    } catch (err) {
+      if (!(err instanceof mongo.MongoBulkWriteError)) throw err;
+      const writeErrors = [err.writeErrors].flat();
+      if (writeErrors.length === 0) throw err;
+      for (const writeError of writeErrors) {
+        failed.set(
+          writeError.index,
+          new mongo.MongoServerError({ message: writeError.errmsg, code: writeError.code }),
+        );
+      }
+    }
+    return docs.map((doc, i) => failed.get(i) ?? toRecord(doc));
   }
 
   async findById(id: string): Promise<MessageRecord | null> {

@@ -58,8 +58,17 @@ class FakeRooms {
   async nextSeq(roomId: string): Promise<number | null> {
     return roomId === ROOM ? ++this.room.lastSeq : null;
   }
-  async takeSeq(roomId: string): Promise<TakenSeq | null> {
-    return roomId === ROOM ? { seq: ++this.room.lastSeq, room: this.accessState() } : null;
+  /** Counter writes made, by how many values each took. */
+  readonly takeCounts: number[] = [];
+  /** Lets a test hold counter writes until it releases them (to queue sends behind one). */
+  takeGate: Promise<void> = Promise.resolve();
+
+  async takeSeq(roomId: string, count = 1): Promise<TakenSeq | null> {
+    this.takeCounts.push(count);
+    await this.takeGate;
+    if (roomId !== ROOM) return null;
+    this.room.lastSeq += count;
+    return { seq: this.room.lastSeq, room: this.accessState() };
   }
   /** A membership change made elsewhere (another node): the store's version moves, no event here. */
   changeRole(userId: string, role: RoomRole | null): void {
@@ -97,6 +106,12 @@ class FakeMessages {
     const record = this.record(m);
     this.rows.push(record);
     return { ...record };
+  }
+  /** Unordered, like the driver: each message's own outcome, in input order. */
+  async insertMany(messages: readonly NewMessage[]): Promise<Array<MessageRecord | Error>> {
+    const results: Array<MessageRecord | Error> = [];
+    for (const m of messages) results.push(await this.insert(m).catch((err: Error) => err));
+    return results;
   }
   async findById(id: string): Promise<MessageRecord | null> {
     const row = this.rows.find((r) => r.id === id);
@@ -240,6 +255,31 @@ describe('MessagesService', () => {
     assert.deepEqual([a.duplicate, b.duplicate], [false, true]);
     assert.equal(messages.rows.length, 1);
     assert.equal(emitted.length, 1);
+  });
+
+  it('stores sends queued behind a counter write with one write and one insert, each acked on its own', async () => {
+    const stored = await service.send(alice, { roomId: ROOM, text: 'old', clientMessageId: 'c0' });
+    let release!: () => void;
+    rooms.takeGate = new Promise((resolve) => (release = resolve));
+    const head = service.send(bob, { roomId: ROOM, text: 'head', clientMessageId: 'b1' });
+    await new Promise((resolve) => setImmediate(resolve));
+    const queued = [
+      service.send(alice, { roomId: ROOM, text: 'one', clientMessageId: 'c1' }),
+      service.send(alice, { roomId: ROOM, text: 'old', clientMessageId: 'c0' }),
+      service.send(bob, { roomId: ROOM, text: 'two', clientMessageId: 'b2' }),
+    ];
+    await new Promise((resolve) => setImmediate(resolve));
+    release();
+    const [one, retry, two] = await Promise.all(queued);
+    assert.equal((await head).seq, 2);
+    assert.deepEqual(rooms.takeCounts, [1, 1, 3], 'the three queued sends took their seqs in one write');
+    assert.deepEqual([one.seq, two.seq], [3, 5], 'numbered in the order they were accepted');
+    assert.deepEqual(retry, { ...stored, duplicate: true }, 'the retry is acked as the original');
+    assert.deepEqual(
+      emitted.map(([, e]) => e.message.text),
+      ['old', 'head', 'one', 'two'],
+      'one event per new message, in seq order',
+    );
   });
 
   it('acks the winner when another node stored the same clientMessageId first', async () => {

@@ -17,6 +17,7 @@ import { MessageAttachment, MessageRecord, MessageView, toMessageView } from './
 import { HISTORY_PAGE_DEFAULT, HISTORY_PAGE_MAX } from './messages.dto';
 import '../rooms/rooms.events';
 import './messages.events';
+import { MessageGroupCommit } from './message-group-commit';
 import { MessagesRepository } from './messages.repository';
 import { HookRunner } from '../plugins/hook-runner';
 import { toPluginMessage, toPluginUser } from '../plugins/hook-payloads';
@@ -53,6 +54,7 @@ export class MessagesService implements OnModuleInit, OnModuleDestroy {
   private unsubscribe: (() => void) | undefined;
   /** Sends in flight on this node by idempotency key, so a quick retry joins the first attempt. */
   private readonly inFlight = new Map<string, Promise<SendMessageAck>>();
+  private readonly groupCommit: MessageGroupCommit;
 
   constructor(
     private readonly messages: MessagesRepository,
@@ -61,7 +63,12 @@ export class MessagesService implements OnModuleInit, OnModuleDestroy {
     private readonly events: DomainEvents,
     private readonly config: AppConfig,
     @Optional() private readonly hooks: HookRunner = HookRunner.withoutPlugins(),
-  ) {}
+  ) {
+    this.groupCommit = new MessageGroupCommit({
+      takeSeq: (roomId, count) => this.rooms.takeSeq(roomId, count),
+      insertMany: (messages) => this.messages.insertMany(messages),
+    });
+  }
 
   onModuleInit(): void {
     this.unsubscribe = this.events.on('room.deleted', async ({ roomId }) => {
@@ -78,7 +85,8 @@ export class MessagesService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * validate → access → [plugin beforeSend hooks] → number + insert → event → ack.
+   * validate → access → [plugin beforeSend hooks] → number + insert (grouped with concurrent sends to
+   * the room: MessageGroupCommit) → event → ack.
    * A retry with the same clientMessageId gets the original message's ack (`duplicate: true`) and
    * nothing is broadcast again: the unique index {roomId, authorId, clientMessageId} refuses the insert.
    */
@@ -116,23 +124,21 @@ export class MessagesService implements OnModuleInit, OnModuleDestroy {
     if (checked.text !== input.text) input = { ...input, text: this.checkText(checked.text) };
 
     if (input.threadRootId) await this.checkThreadRoot(roomId, input.threadRootId);
-    const taken = await this.rooms.takeSeq(roomId);
-    if (taken === null) throw new NotFoundError('room', 'roomId');
-    // If memberships or the archive state changed since the ticket was read (a kick on any node), this
-    // re-reads and may refuse; the counter value just taken then stays unused, as after a retry.
-    await this.access.confirm(user, ticket, taken.room);
-    const seq = taken.seq;
     let stored: MessageRecord;
     try {
-      stored = await this.messages.insert({
-        roomId,
-        seq,
-        authorId: user.id,
-        authorUsername: user.username,
-        text: input.text,
-        clientMessageId: input.clientMessageId,
-        ...(input.attachments ? { attachments: input.attachments } : {}),
-        ...(input.threadRootId ? { threadRootId: input.threadRootId } : {}),
+      // The counter write and the insert, shared with concurrent sends to the room (group commit).
+      stored = await this.groupCommit.submit(roomId, {
+        message: {
+          authorId: user.id,
+          authorUsername: user.username,
+          text: input.text,
+          clientMessageId: input.clientMessageId,
+          ...(input.attachments ? { attachments: input.attachments } : {}),
+          ...(input.threadRootId ? { threadRootId: input.threadRootId } : {}),
+        },
+        // If memberships or the archive state changed since the ticket was read (a kick on any node),
+        // this re-reads and may refuse; the counter value taken then stays unused, as after a retry.
+        confirm: (room) => this.access.confirm(user, ticket, room),
       });
     } catch (err) {
       // A retry of a stored send, or the same send racing on another node: the stored message is the one.

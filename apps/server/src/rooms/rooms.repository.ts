@@ -21,6 +21,7 @@ export interface NewRoom {
 
 /** A counter value taken for a new message, with the room's access state as of that same write. */
 export interface TakenSeq {
+  /** The last value taken: a take of `count` values owns seq - count + 1 … seq. */
   seq: number;
   room: RoomAccessState;
 }
@@ -146,12 +147,13 @@ export class RoomsRepository {
    * the driver collection (one of the hot path's two writes): `updatedAt` is set here as mongoose's
    * timestamps would; null when the room is gone. No projection: a room document is small, and the
    * embedded docstore compiles a projection per command (measured: dearer than returning every field).
+   * `count` > 1 takes that many consecutive values in the one write (group commit of concurrent sends).
    */
-  async takeSeq(roomId: string): Promise<TakenSeq | null> {
+  async takeSeq(roomId: string, count = 1): Promise<TakenSeq | null> {
     if (!isValidObjectId(roomId)) return null;
     const doc = (await this.rooms.collection.findOneAndUpdate(
       { _id: new Types.ObjectId(roomId) },
-      { $inc: { lastSeq: 1 }, $set: { updatedAt: new Date() } },
+      { $inc: { lastSeq: count }, $set: { updatedAt: new Date() } },
       { returnDocument: 'after' },
     )) as (AccessFields & { lastSeq: number }) | null;
     return doc ? { seq: doc.lastSeq, room: toAccessState(doc) } : null;
