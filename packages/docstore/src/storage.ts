@@ -62,6 +62,10 @@ function u32(n: number): Buffer {
   return b;
 }
 
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 export function keyPatternDoc(key: Array<[string, 1 | -1]>): Document {
   const out: Document = {};
   for (const [k, d] of key) out[k] = d;
@@ -357,10 +361,9 @@ export class Storage {
             inclusiveEnd: true,
           })
         : db.getRange({ start: from, end, limit: size, exclusiveStart: exclusive });
-      const entries = [...chunk].map(({ key, value }) => ({
-        key: Buffer.from(key),
-        value: Buffer.from(value),
-      }));
+      // lmdb-js returns binary keys and values as copies out of the map (never views of it), so they are
+      // only wrapped as Buffers here, not copied again.
+      const entries = [...chunk].map(({ key, value }) => ({ key: asBuffer(key), value: asBuffer(value) }));
       yield* entries;
       if (entries.length < size) return;
       from = entries[entries.length - 1].key;
