@@ -426,6 +426,35 @@ describe('web app: members chat in real browsers (Chromium) against a two-node c
     );
   });
 
+  it('a private room stays out of the directory; an invited member sees it appear and reads it', async () => {
+    const hideout = `hideout-${suffix}`;
+    await alice.page.getByRole('button', { name: 'New room' }).click();
+    await alice.page.getByLabel('Name').fill(hideout);
+    await alice.page.getByLabel(/Private/).check();
+    await alice.page.getByRole('button', { name: 'Create room' }).click();
+    await composer(alice.page, `Message #${hideout}`).fill('only for the invited');
+    await composer(alice.page, `Message #${hideout}`).press('Enter');
+    await message(alice.page, 'only for the invited').waitFor();
+    const directory = await carol.rooms.directory({ q: hideout });
+    assert.deepEqual(directory.rooms, [], 'not listed');
+
+    await alice.page.getByRole('button', { name: /^1 member$/ }).click();
+    await alice.page.getByRole('button', { name: 'Invite people' }).click();
+    await alice.page.getByRole('searchbox', { name: 'Find people to invite' }).fill(names.bob);
+    await alice.page
+      .getByRole('complementary', { name: 'Members' })
+      .getByRole('listitem')
+      .filter({ hasText: names.bob })
+      .getByRole('button', { name: 'Invite' })
+      .click();
+    await alice.page.getByRole('button', { name: /^2 members$/ }).waitFor();
+    const entry = bob.page.locator('button.room-entry', { hasText: hideout });
+    await entry.click();
+    await message(bob.page, 'only for the invited').waitFor();
+    await bob.page.locator(`button.room-entry[data-room-id="${room.id}"]`).click();
+    await alice.page.locator(`button.room-entry[data-room-id="${room.id}"]`).click();
+  });
+
   it('errors say what is wrong: a too long message names the field, a throttled login says when to retry', async () => {
     const box = composer(alice.page, `Message #${lobby}`);
     await box.fill('x'.repeat(MESSAGE_MAX_LENGTH + 1));

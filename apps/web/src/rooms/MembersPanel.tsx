@@ -1,17 +1,21 @@
+import type { UserView } from '@palaver/client';
+import { useEffect, useState } from 'react';
 import { describeError } from '../app/errors';
 import { useChat } from '../app/store-context';
 import { PresenceDot } from './PresenceDot';
 
-/** Who is in the room, with presence; a click opens a direct conversation. */
+/** Who is in the room, with presence; a click opens a direct conversation; members can be invited. */
 export function MembersPanel({ roomId }: { roomId: string }) {
   const chat = useChat();
+  const room = chat.rooms.get(roomId);
+  const [inviting, setInviting] = useState(false);
   const members = [...(chat.members.get(roomId) ?? [])].sort((a, b) => a.username.localeCompare(b.username));
 
   const message = async (userId: string) => {
     try {
-      const room = await chat.client.socket.openDirect(userId);
-      chat.adoptRoom(room);
-      await chat.openRoom(room.id);
+      const direct = await chat.client.socket.openDirect(userId);
+      chat.adoptRoom(direct);
+      await chat.openRoom(direct.id);
     } catch (err) {
       chat.notify('error', describeError(err));
     }
@@ -34,6 +38,76 @@ export function MembersPanel({ roomId }: { roomId: string }) {
           </li>
         ))}
       </ul>
+      {room && room.kind !== 'direct' && !room.archived && (
+        <>
+          <button type="button" onClick={() => setInviting((open) => !open)} aria-expanded={inviting}>
+            Invite people
+          </button>
+          {inviting && <InviteSearch roomId={roomId} memberIds={new Set(members.map((m) => m.userId))} />}
+        </>
+      )}
     </aside>
+  );
+}
+
+/** Finds people by username prefix and adds them to the room (the server decides who may invite). */
+function InviteSearch({ roomId, memberIds }: { roomId: string; memberIds: Set<string> }) {
+  const chat = useChat();
+  const [query, setQuery] = useState('');
+  const [users, setUsers] = useState<UserView[]>([]);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    let cancelled = false;
+    const timer = setTimeout(() => {
+      chat.client.users.list({ q: query.trim() || undefined, limit: 20 }).then(
+        (page) => !cancelled && setUsers(page.items.filter((u) => !u.banned)),
+        (err: unknown) => !cancelled && setError(describeError(err)),
+      );
+    }, 200);
+    return () => {
+      cancelled = true;
+      clearTimeout(timer);
+    };
+  }, [chat, query]);
+
+  const invite = async (user: UserView) => {
+    try {
+      await chat.client.rooms.invite(roomId, user.id);
+      setError(null);
+      await chat.loadMembers(roomId);
+    } catch (err) {
+      setError(describeError(err));
+    }
+  };
+
+  return (
+    <div className="invite">
+      <input
+        type="search"
+        aria-label="Find people to invite"
+        placeholder="Username"
+        value={query}
+        onChange={(e) => setQuery(e.target.value)}
+        autoFocus
+      />
+      {error && (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      )}
+      <ul>
+        {users
+          .filter((u) => !memberIds.has(u.id))
+          .map((user) => (
+            <li key={user.id}>
+              <span className="member-name">{user.username}</span>
+              <button type="button" className="link" onClick={() => void invite(user)}>
+                Invite
+              </button>
+            </li>
+          ))}
+      </ul>
+    </div>
   );
 }

@@ -40,8 +40,9 @@ export function CreateRoomDialog({ onClose }: { onClose(): void }) {
         ...(topic.trim() ? { topic: topic.trim() } : {}),
       });
       chat.adoptRoom(room);
-      await chat.openRoom(room.id);
+      // Closed first: while the modal dialog is open the room behind it is inert (cannot be typed into).
       onClose();
+      void chat.openRoom(room.id);
     } catch (err) {
       setError({ text: describeError(err), field: errorField(err) });
       setBusy(false);
@@ -142,8 +143,8 @@ export function RoomDirectoryDialog({ onClose }: { onClose(): void }) {
     try {
       const joined = chat.rooms.has(room.id) ? room : await chat.client.socket.joinRoom(room.id);
       chat.adoptRoom({ ...joined, myRole: joined.myRole ?? 'member' });
-      await chat.openRoom(room.id);
       onClose();
+      void chat.openRoom(room.id);
     } catch (err) {
       setError(describeError(err));
     }
@@ -219,8 +220,8 @@ export function DirectMessageDialog({ onClose }: { onClose(): void }) {
     try {
       const room = await chat.client.socket.openDirect(user.id);
       chat.adoptRoom(room);
-      await chat.openRoom(room.id);
       onClose();
+      void chat.openRoom(room.id);
     } catch (err) {
       setError(describeError(err));
     }
