@@ -9,3 +9,4 @@ export * from './rooms';
 export * from './socket';
 export * from './timeline';
 export * from './merkle';
+export * from './ids';

@@ -9,6 +9,7 @@ import {
   RoomView,
   SendMessageAck,
 } from './protocol';
+import { newClientMessageId } from './ids';
 
 const enc = encodeURIComponent;
 
@@ -83,7 +84,7 @@ export class MessagesApi {
   send(
     roomId: string,
     text: string,
-    clientMessageId: string = globalThis.crypto.randomUUID(),
+    clientMessageId: string = newClientMessageId(),
   ): Promise<SendMessageAck> {
     return this.http.request('POST', `/rooms/${enc(roomId)}/messages`, { body: { text, clientMessageId } });
   }

@@ -17,6 +17,7 @@ import {
   ServerPayload,
   ServerToClientEvents,
 } from './protocol';
+import { newClientMessageId } from './ids';
 
 /** A failed socket request: the server's error ack, or `timeout` / `disconnected` on this side. */
 export class PalaverSocketError extends Error {
@@ -159,7 +160,7 @@ export class SocketConnection {
     const payload = {
       roomId,
       text,
-      clientMessageId: options.clientMessageId ?? globalThis.crypto.randomUUID(),
+      clientMessageId: options.clientMessageId ?? newClientMessageId(),
     };
     for (let attempt = 0; ; attempt += 1) {
       try {

@@ -1,6 +1,7 @@
 import {
   MediaCompletedEvent,
   MessageView,
+  newClientMessageId,
   PalaverClient,
   PresenceStatus,
   RoomMemberView,
@@ -12,7 +13,6 @@ import {
   UserView,
 } from '@palaver/client';
 import { describeError } from './errors';
-import { newClientMessageId } from '../session/session';
 import { startTusUpload } from '../media/tus-upload';
 
 export type ConnectionState = 'connecting' | 'online' | 'reconnecting' | 'offline' | 'ended';

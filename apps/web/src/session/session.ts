@@ -94,11 +94,3 @@ export function createSession(): Session {
     },
   };
 }
-
-/** Ids for idempotent sends; crypto.randomUUID is missing on plain-http origins other than localhost. */
-export function newClientMessageId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  let id = '';
-  for (const byte of bytes) id += byte.toString(16).padStart(2, '0');
-  return id;
-}
