@@ -1,4 +1,5 @@
 import { RoomPane } from '../messages/RoomPane';
+import { SearchPane } from '../messages/SearchPane';
 import { ThreadPane } from '../messages/ThreadPane';
 import { Sidebar } from '../rooms/Sidebar';
 import type { ConnectionState } from './chat-store';
@@ -32,6 +33,7 @@ export function ChatLayout({ onLogout }: { onLogout(): void }) {
         {chat.activeRoomId && chat.threadRootId && (
           <ThreadPane key={chat.threadRootId} roomId={chat.activeRoomId} rootId={chat.threadRootId} />
         )}
+        {chat.search && <SearchPane />}
       </div>
       <div className="notices" aria-live="polite">
         {chat.notices.map((notice) => (

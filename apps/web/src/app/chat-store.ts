@@ -10,6 +10,8 @@ import {
   RoomView,
   SendMessageAck,
   PalaverSocketError,
+  PinView,
+  SearchHit,
   UserView,
 } from '@palaver/client';
 import { describeError } from './errors';
@@ -53,6 +55,19 @@ export interface Notice {
   text: string;
 }
 
+/** The message search pane: its query, scope and the hits loaded so far (newest first). */
+export interface SearchState {
+  q: string;
+  /** Only this room; null: every room of the member. */
+  roomId: string | null;
+  hits: SearchHit[];
+  nextBefore: string | null;
+  loading: boolean;
+  /** A search has run for this query (an empty result is then "nothing found"). */
+  done: boolean;
+  error?: string;
+}
+
 interface HistoryWindow {
   /** Messages with seq below this are not shown until older pages are loaded (0: everything loaded). */
   windowStart: number;
@@ -66,6 +81,8 @@ const SEND_RETRIES = 2;
 /** Changes replayed again when a room starts being tracked: writes may commit out of counter order. */
 const TRACK_MARGIN = 20;
 const TYPING_REPEAT_MS = 3000;
+/** How far back (in pages) opening a search result walks a room's history to reach the message. */
+const JUMP_MAX_PAGES = 40;
 
 /**
  * Everything the chat UI shows, fed by the SDK: rooms, messages (through RoomTimeline, so a reconnect
@@ -82,6 +99,12 @@ export class ChatStore {
   readonly media = new Map<string, MediaState>();
   readonly pending = new Map<string, PendingMessage>();
   readonly members = new Map<string, RoomMemberView[]>();
+  /** Pinned messages per room (newest pin first), loaded when the room is opened, then kept live. */
+  readonly pins = new Map<string, PinView[]>();
+  /** The message search pane, or null when it is closed. */
+  search: SearchState | null = null;
+  /** A message brought into view and marked (an opened search result). */
+  focusMessageId: string | null = null;
   notices: Notice[] = [];
   uploads: LocalUpload[] = [];
   activeRoomId: string | null = null;
@@ -258,6 +281,20 @@ export class ChatStore {
         this.changed();
       }),
       on('read.updated', () => this.refreshReadStatesSoon()),
+      on('pin.added', (pin) => {
+        const list = this.pins.get(pin.roomId);
+        if (list) this.pins.set(pin.roomId, [pin, ...list.filter((p) => p.message.id !== pin.message.id)]);
+        this.changed();
+      }),
+      on('pin.removed', ({ roomId, messageId }) => {
+        const list = this.pins.get(roomId);
+        if (list)
+          this.pins.set(
+            roomId,
+            list.filter((p) => p.message.id !== messageId),
+          );
+        this.changed();
+      }),
       on('notification', (event) => {
         if (event.roomId !== this.activeRoomId || document.visibilityState !== 'visible') {
           const room = this.rooms.get(event.roomId);
@@ -327,6 +364,9 @@ export class ChatStore {
         if (!this.activity.has(room.id)) this.activity.set(room.id, -index);
       });
       this.setReadStates(states);
+      // Pins may have moved while disconnected: the open room's list is fetched again, others on opening.
+      this.pins.clear();
+      if (this.activeRoomId) void this.loadPins(this.activeRoomId);
       const peers = rooms.flatMap((room) => room.directUserIds.filter((id) => id !== this.me.id));
       const memberIds =
         (this.activeRoomId && this.members.get(this.activeRoomId)?.map((m) => m.userId)) || [];
@@ -378,6 +418,7 @@ export class ChatStore {
     if (this.activeRoomId !== roomId) {
       this.activeRoomId = roomId;
       this.threadRootId = null;
+      this.focusMessageId = null;
       const state = this.readStates.get(roomId);
       // The "new" line only marks what was unread when the room was opened, not what arrives while open.
       this.openedAtReadSeq = state && state.unread > 0 ? state.lastReadSeq : Number.POSITIVE_INFINITY;
@@ -404,6 +445,7 @@ export class ChatStore {
       }
     }
     void this.loadMembers(roomId);
+    if (!this.pins.has(roomId)) void this.loadPins(roomId);
     this.markActiveRoomRead();
   }
 
@@ -674,6 +716,132 @@ export class ChatStore {
     if ((this.readStates.get(roomId)?.lastReadSeq ?? 0) >= seq) return;
     this.markedSeq.set(roomId, seq);
     this.client.socket.request('read:mark', { roomId, seq }).catch(() => this.markedSeq.delete(roomId));
+  }
+
+  // --- pins
+
+  async loadPins(roomId: string): Promise<void> {
+    try {
+      this.pins.set(roomId, await this.client.socket.request('pin:list', { roomId }));
+      this.changed();
+    } catch {
+      /* a room just left: nothing to show */
+    }
+  }
+
+  pinsIn(roomId: string): PinView[] {
+    return this.pins.get(roomId) ?? [];
+  }
+
+  isPinned(message: MessageView): boolean {
+    return this.pinsIn(message.roomId).some((p) => p.message.id === message.id);
+  }
+
+  /** The server's rule: room owners, moderators and admins pin any message; members their own; never in archived rooms. */
+  mayPin(message: MessageView): boolean {
+    const room = this.rooms.get(message.roomId);
+    if (!room || room.archived || message.deleted) return false;
+    return (
+      message.authorId === this.me.id ||
+      this.me.role === 'admin' ||
+      room.myRole === 'owner' ||
+      room.myRole === 'moderator'
+    );
+  }
+
+  async setPinned(message: MessageView, pinned: boolean): Promise<void> {
+    try {
+      if (pinned) {
+        const pin = await this.client.socket.request('pin:add', { messageId: message.id });
+        const list = this.pins.get(pin.roomId) ?? [];
+        if (!list.some((p) => p.message.id === pin.message.id)) this.pins.set(pin.roomId, [pin, ...list]);
+      } else {
+        await this.client.socket.request('pin:remove', { messageId: message.id });
+        const list = this.pins.get(message.roomId);
+        if (list)
+          this.pins.set(
+            message.roomId,
+            list.filter((p) => p.message.id !== message.id),
+          );
+      }
+    } catch (err) {
+      this.notify('error', describeError(err));
+    }
+    this.changed();
+  }
+
+  // --- search
+
+  openSearch(): void {
+    this.search ??= { q: '', roomId: null, hits: [], nextBefore: null, loading: false, done: false };
+    this.changed();
+  }
+
+  closeSearch(): void {
+    this.search = null;
+    this.changed();
+  }
+
+  /** Runs a new search (more = false) or loads the next older page of the current one. */
+  async runSearch(q: string, roomId: string | null, more = false): Promise<void> {
+    const current = this.search;
+    if (!current || current.loading) return;
+    const before = more ? current.nextBefore : null;
+    if (more && !before) return;
+    const state: SearchState = more
+      ? { ...current, loading: true, error: undefined }
+      : { q, roomId, hits: [], nextBefore: null, loading: true, done: false };
+    this.search = state;
+    this.changed();
+    try {
+      const page = await this.client.socket.request('search:messages', {
+        q: state.q,
+        ...(state.roomId ? { roomId: state.roomId } : {}),
+        ...(before ? { before } : {}),
+      });
+      // A newer search (or closing the pane) replaced this one meanwhile: its answer is dropped.
+      if (this.search !== state) return;
+      this.search = {
+        ...state,
+        hits: [...state.hits, ...page.hits],
+        nextBefore: page.nextBefore,
+        loading: false,
+        done: true,
+      };
+    } catch (err) {
+      if (this.search !== state) return;
+      this.search = { ...state, loading: false, done: true, error: describeError(err) };
+    }
+    this.changed();
+  }
+
+  /**
+   * Opens a message's room (or its thread) with the message in view and marked: older history pages are
+   * loaded until they reach it (at most JUMP_MAX_PAGES), so the timeline stays contiguous.
+   */
+  async jumpTo(message: MessageView): Promise<void> {
+    await this.openRoom(message.roomId);
+    if (this.activeRoomId !== message.roomId) return;
+    if (message.threadRootId) {
+      await this.openThread(message.threadRootId);
+    } else {
+      for (let page = 0; page < JUMP_MAX_PAGES && !this.inWindow(message); page += 1) {
+        const window = this.windows.get(message.roomId);
+        if (!window?.loaded || window.nextBefore === null) break;
+        if (window.loading) await new Promise((resolve) => setTimeout(resolve, 100));
+        else await this.loadOlder(message.roomId);
+      }
+      if (!this.inWindow(message))
+        this.notify('info', 'That message is further back than the history loaded here.');
+    }
+    if (this.activeRoomId !== message.roomId) return;
+    this.focusMessageId = message.id;
+    this.changed();
+  }
+
+  private inWindow(message: MessageView): boolean {
+    const start = this.windows.get(message.roomId)?.windowStart ?? 0;
+    return !!this.message(message.roomId, message.id) && message.seq >= start;
   }
 
   // --- members and presence

@@ -14,6 +14,10 @@ interface Props {
   continued: boolean;
   /** Shown in the thread pane (no "reply in thread" there). */
   inThread?: boolean;
+  /** An opened search result: marked until another room or result is opened. */
+  focused?: boolean;
+  /** Pinned in its room (passed in, so the memoised item re-renders when it changes). */
+  pinned?: boolean;
 }
 
 function time(iso: string): string {
@@ -21,7 +25,14 @@ function time(iso: string): string {
 }
 
 /** One message: text, attachments, reactions, thread summary, and the author's edit and delete. */
-export const MessageItem = memo(function MessageItem({ chat, message, continued, inThread }: Props) {
+export const MessageItem = memo(function MessageItem({
+  chat,
+  message,
+  continued,
+  inThread,
+  focused,
+  pinned,
+}: Props) {
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(message.text);
   const [error, setError] = useState<string | null>(null);
@@ -72,7 +83,7 @@ export const MessageItem = memo(function MessageItem({ chat, message, continued,
 
   return (
     <article
-      className={`message${continued ? ' continued' : ''}${mentionsMe ? ' mentions-me' : ''}${message.deleted ? ' deleted' : ''}`}
+      className={`message${continued ? ' continued' : ''}${mentionsMe ? ' mentions-me' : ''}${message.deleted ? ' deleted' : ''}${focused ? ' focused' : ''}`}
       data-message-id={message.id}
       data-seq={message.seq}
       aria-label={`${message.authorUsername}: ${message.deleted ? 'deleted message' : message.text}`}
@@ -80,11 +91,13 @@ export const MessageItem = memo(function MessageItem({ chat, message, continued,
       {!continued && (
         <header className="message-header">
           <span className="author">{message.authorUsername}</span>
+
           <time dateTime={message.createdAt} title={new Date(message.createdAt).toLocaleString()}>
             {time(message.createdAt)}
           </time>
         </header>
       )}
+      {pinned && !message.deleted && <div className="pinned-mark">📌 Pinned</div>}
       {message.deleted ? (
         <p className="message-body tombstone">This message was deleted.</p>
       ) : editing ? (
@@ -156,6 +169,16 @@ export const MessageItem = memo(function MessageItem({ chat, message, continued,
               onClick={() => void chat.openThread(message.id)}
             >
               ↳
+            </button>
+          )}
+          {chat.mayPin(message) && (
+            <button
+              type="button"
+              aria-label={pinned ? 'Unpin' : 'Pin'}
+              aria-pressed={!!pinned}
+              onClick={() => void chat.setPinned(message, !pinned)}
+            >
+              📌
             </button>
           )}
           {mine && (

@@ -53,6 +53,7 @@ export function MessageList({
   // Keep the reader's place: pinned to the bottom, or the same distance from it when older pages arrive
   // above (the distance from the bottom is what stays constant when content is prepended).
   const previousFirstId = useRef(firstId);
+  const shownFocusId = useRef<string | null>(null);
   useLayoutEffect(() => {
     const el = scroller.current;
     if (!el) return;
@@ -60,6 +61,16 @@ export function MessageList({
     else if (previousFirstId.current !== firstId)
       el.scrollTop = el.scrollHeight - el.clientHeight - distanceFromBottom.current;
     previousFirstId.current = firstId;
+    // An opened search result: brought into view once, and the view stops following the bottom.
+    const focusId = chat.focusMessageId;
+    if (focusId && shownFocusId.current !== focusId) {
+      const target = el.querySelector(`[data-message-id="${CSS.escape(focusId)}"]`);
+      if (target) {
+        shownFocusId.current = focusId;
+        atBottom.current = false;
+        target.scrollIntoView({ block: 'center' });
+      }
+    }
   });
 
   // Images and players change height as they load: stay pinned if the reader was at the bottom.
@@ -117,6 +128,8 @@ export function MessageList({
                 message={message}
                 continued={!divider && continues(messages[index - 1], message)}
                 inThread={inThread}
+                focused={message.id === chat.focusMessageId}
+                pinned={chat.isPinned(message)}
               />
             </Fragment>
           );

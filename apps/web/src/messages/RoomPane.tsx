@@ -5,6 +5,7 @@ import { MembersPanel } from '../rooms/MembersPanel';
 import { PresenceDot } from '../rooms/PresenceDot';
 import { Composer } from './Composer';
 import { MessageList } from './MessageList';
+import { PinsPanel } from './PinsPanel';
 
 export function typingText(names: string[]): string {
   if (names.length === 0) return '';
@@ -16,7 +17,7 @@ export function typingText(names: string[]): string {
 /** The open room: header, history with live updates, who is typing, and the composer. */
 export function RoomPane({ roomId }: { roomId: string }) {
   const chat = useChat();
-  const [showMembers, setShowMembers] = useState(false);
+  const [side, setSide] = useState<'members' | 'pins' | null>(null);
   const [confirmLeave, setConfirmLeave] = useState(false);
   const loadOlder = useCallback(() => void chat.loadOlder(roomId), [chat, roomId]);
   const room = chat.rooms.get(roomId);
@@ -52,8 +53,19 @@ export function RoomPane({ roomId }: { roomId: string }) {
         </h1>
         {room.topic && <p className="topic">{room.topic}</p>}
         <div className="room-header-actions">
-          <button type="button" aria-pressed={showMembers} onClick={() => setShowMembers((s) => !s)}>
+          <button
+            type="button"
+            aria-pressed={side === 'members'}
+            onClick={() => setSide((s) => (s === 'members' ? null : 'members'))}
+          >
             {room.memberCount} member{room.memberCount === 1 ? '' : 's'}
+          </button>
+          <button
+            type="button"
+            aria-pressed={side === 'pins'}
+            onClick={() => setSide((s) => (s === 'pins' ? null : 'pins'))}
+          >
+            📌 {chat.pinsIn(roomId).length} pinned
           </button>
           {room.kind !== 'direct' &&
             (confirmLeave ? (
@@ -87,7 +99,8 @@ export function RoomPane({ roomId }: { roomId: string }) {
             disabledReason={room.archived ? 'This room is archived: it is read-only.' : undefined}
           />
         </div>
-        {showMembers && <MembersPanel roomId={roomId} />}
+        {side === 'members' && <MembersPanel roomId={roomId} />}
+        {side === 'pins' && <PinsPanel roomId={roomId} />}
       </div>
     </section>
   );

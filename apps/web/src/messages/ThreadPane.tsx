@@ -21,7 +21,14 @@ export function ThreadPane({ roomId, rootId }: { roomId: string; rootId: string 
       </header>
       {root && (
         <div className="thread-root">
-          <MessageItem chat={chat} message={root} continued={false} inThread />
+          <MessageItem
+            chat={chat}
+            message={root}
+            continued={false}
+            inThread
+            focused={root.id === chat.focusMessageId}
+            pinned={chat.isPinned(root)}
+          />
           <div className="hint">
             {count} {count === 1 ? 'reply' : 'replies'}
           </div>

@@ -25,6 +25,12 @@ export function Sidebar({ onLogout }: { onLogout(): void }) {
         </button>
       </header>
 
+      <div className="sidebar-search">
+        <button type="button" aria-pressed={!!chat.search} onClick={() => chat.openSearch()}>
+          Search messages
+        </button>
+      </div>
+
       <div className="sidebar-section">
         <h2>Rooms</h2>
         <div className="sidebar-actions">

@@ -1,0 +1,205 @@
+import { PalaverClient, RoomView, SendMessageAck } from '@palaver/client';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { startCluster, TestCluster } from './support/cluster';
+import { waitFor } from './support/ports';
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+const repoRoot = resolve(__dirname, '..', '..');
+const WEB_INDEX = join(repoRoot, 'apps', 'web', 'dist', 'index.html');
+const UI_TIMEOUT = 15_000;
+/** More than one history page (50) after the searched message: opening it must load older pages. */
+const FILLER_MESSAGES = 70;
+
+function ensureWebBuilt(): void {
+  if (existsSync(WEB_INDEX)) return;
+  const build = spawnSync('npm', ['run', 'build', '-w', '@palaver/web'], {
+    cwd: repoRoot,
+    stdio: 'inherit',
+    timeout: 300_000,
+  });
+  if (build.status !== 0 || !existsSync(WEB_INDEX)) {
+    throw new Error('could not build the web app: npm run build -w @palaver/web');
+  }
+}
+
+const suffix = randomUUID().slice(0, 6);
+const password = 'correct horse battery';
+const word = `needle${suffix}`;
+
+/** The little of the DOM read inside evaluate() (this project compiles without lib "dom"). */
+interface PageRect {
+  top: number;
+  bottom: number;
+}
+interface PageElement {
+  getBoundingClientRect(): PageRect;
+  closest(selector: string): PageElement | null;
+}
+
+async function countIs(locator: Locator, expected: number, what: string): Promise<void> {
+  await waitFor(`${what} (${expected})`, async () => (await locator.count()) === expected, UI_TIMEOUT, 100);
+}
+
+describe('web app: message search and pins in a real browser (Chromium)', () => {
+  let cluster: TestCluster;
+  let browser: Browser;
+  let page: Page;
+  /** The room's owner, writing through the SDK. */
+  let owner: PalaverClient;
+  let room: RoomView;
+  let secretRoom: RoomView;
+  let needle: SendMessageAck;
+  let ownerNote: SendMessageAck;
+  const pageErrors: string[] = [];
+  const bobName = `bob_${suffix}`;
+
+  function message(text: string): Locator {
+    return page.locator('article.message[data-message-id]', { hasText: text });
+  }
+
+  before(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
+    ensureWebBuilt();
+    const { chromium } = await import('playwright-core');
+    cluster = await startCluster({ nodes: 1, redis: false });
+    const url = cluster.nodes[0]!.url;
+    // The first account of an install becomes admin (and reads every room): a throwaway takes that.
+    await new PalaverClient(url).register(`root_${suffix}`, password);
+    owner = new PalaverClient(url);
+    await owner.register(`owner_${suffix}`, password);
+    const bob = new PalaverClient(url);
+    await bob.register(bobName, password);
+    room = await owner.rooms.create({ name: `plaza-${suffix}`, kind: 'public' });
+    secretRoom = await owner.rooms.create({ name: `vault-${suffix}`, kind: 'private' });
+    await bob.rooms.join(room.id);
+    await owner.socket.connect();
+    needle = await owner.socket.send(room.id, `the ${word} is hidden here`);
+    await owner.socket.send(secretRoom.id, `a secret ${word} bob may not read`);
+    ownerNote = await owner.socket.send(room.id, 'the owner pins this note');
+    for (let i = 0; i < FILLER_MESSAGES; i++) await owner.socket.send(room.id, `filler ${i}`);
+
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
+    const context = await browser.newContext();
+    page = await context.newPage();
+    page.setDefaultTimeout(UI_TIMEOUT);
+    page.on('console', (msg) => {
+      if (/Content Security Policy|Refused to/i.test(msg.text())) pageErrors.push(msg.text());
+    });
+    page.on('pageerror', (err) => pageErrors.push(`page error: ${err.message}`));
+    await page.goto(`${url}/`);
+    await page.getByLabel('Username').fill(bobName);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Log in' }).last().click();
+    await page.locator(`button.room-entry[data-room-id="${room.id}"]`).waitFor();
+  });
+
+  after(async () => {
+    owner?.socket.disconnect();
+    await browser?.close();
+    await cluster?.close();
+  });
+
+  it('a search finds messages only in rooms the member may read, and a result opens the room at the message, loading older history to reach it', async () => {
+    await page.getByRole('button', { name: 'Search messages' }).click();
+    const pane = page.getByRole('complementary', { name: 'Search messages' });
+    await pane.getByRole('searchbox', { name: 'Search messages' }).fill(word.toUpperCase());
+    await pane.getByRole('searchbox', { name: 'Search messages' }).press('Enter');
+    const hits = pane.locator('button.search-hit');
+    await hits.first().waitFor();
+    assert.equal(await hits.count(), 1, 'the private room of another member is not searched');
+    assert.equal(await hits.first().getAttribute('data-message-id'), needle.id);
+    assert.equal(await hits.first().locator('mark').innerText(), word, 'the matching word is highlighted');
+
+    await hits.first().click();
+    const target = page.locator(`article.message.focused[data-message-id="${needle.id}"]`);
+    await target.waitFor();
+    assert.match(page.url(), new RegExp(`/r/${room.id}$`), 'the room is open');
+    // The message is older than the first page: it was reached by loading older pages, and is in view.
+    await waitFor(
+      'the result scrolled into view',
+      () =>
+        target.evaluate((el: PageElement) => {
+          const box = el.getBoundingClientRect();
+          const view = el.closest('[role="log"]')!.getBoundingClientRect();
+          return box.top >= view.top && box.bottom <= view.bottom;
+        }),
+      UI_TIMEOUT,
+      100,
+    );
+    await message('filler 69').waitFor({ state: 'attached' });
+
+    await pane.getByRole('searchbox', { name: 'Search messages' }).fill(`${word} absentword`);
+    await pane.getByRole('searchbox', { name: 'Search messages' }).press('Enter');
+    await pane.getByText('No messages contain all of these words.').waitFor();
+    await page.getByRole('button', { name: 'Close search' }).click();
+    assert.deepEqual(pageErrors, []);
+  });
+
+  it('a member pins their own message but not others’; pins by the owner appear live in the pinned panel, which unpins and opens messages', async () => {
+    const box = page.getByRole('textbox', { name: `Message #plaza-${suffix}`, exact: true });
+    await box.fill('bob pins his own words');
+    await box.press('Enter');
+    const own = message('bob pins his own words');
+    await own.waitFor();
+    await own.hover();
+    await own.getByRole('button', { name: 'Pin', exact: true }).click();
+    await own.getByText('📌 Pinned').waitFor();
+    await waitFor(
+      'the server lists the pin',
+      async () =>
+        (await owner.socket.request('pin:list', { roomId: room.id })).some(
+          (p) => p.message.text === 'bob pins his own words',
+        ),
+      UI_TIMEOUT,
+      100,
+    );
+    const others = message('filler 69');
+    await others.hover();
+    await countIs(
+      others.getByRole('button', { name: 'Pin', exact: true }),
+      0,
+      'no pin action on others’ messages',
+    );
+
+    await page.getByRole('button', { name: /pinned$/ }).click();
+    const panel = page.getByRole('complementary', { name: 'Pinned messages' });
+    await countIs(panel.locator('li.pin'), 1, 'the pinned panel lists bob’s pin');
+    await owner.socket.request('pin:add', { messageId: ownerNote.id });
+    await panel.locator(`li.pin[data-message-id="${ownerNote.id}"]`).waitFor();
+    await page.getByRole('button', { name: '📌 2 pinned' }).waitFor();
+    await countIs(
+      panel.locator(`li.pin[data-message-id="${ownerNote.id}"]`).getByRole('button', { name: /^Unpin/ }),
+      0,
+      'a member cannot unpin the owner’s pin',
+    );
+
+    await panel.getByRole('button', { name: 'Unpin bob pins his own words' }).click();
+    await countIs(panel.locator('li.pin'), 1, 'the unpinned message leaves the panel');
+    const pins = await owner.socket.request('pin:list', { roomId: room.id });
+    assert.deepEqual(
+      pins.map((p) => p.message.id),
+      [ownerNote.id],
+    );
+
+    await panel.locator(`li.pin[data-message-id="${ownerNote.id}"] button.pin-open`).click();
+    await page.locator(`article.message.focused[data-message-id="${ownerNote.id}"]`).waitFor();
+    await owner.socket.request('pin:remove', { messageId: ownerNote.id });
+    await countIs(panel.locator('li.pin'), 0, 'an unpin by the owner leaves the panel live');
+    assert.deepEqual(pageErrors, []);
+  });
+});
