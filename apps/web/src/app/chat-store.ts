@@ -83,6 +83,8 @@ const TRACK_MARGIN = 20;
 const TYPING_REPEAT_MS = 3000;
 /** How far back (in pages) opening a search result walks a room's history to reach the message. */
 const JUMP_MAX_PAGES = 40;
+/** How long a tab whose session ended waits for a successor session stored by another tab of this browser. */
+const SUCCESSOR_SESSION_GRACE_MS = 1500;
 
 /**
  * Everything the chat UI shows, fed by the SDK: rooms, messages (through RoomTimeline, so a reconnect
@@ -92,7 +94,7 @@ const JUMP_MAX_PAGES = 40;
 export class ChatStore {
   version = 0;
   connection: ConnectionState = 'connecting';
-  readonly me: UserView;
+  me: UserView;
   readonly rooms = new Map<string, RoomView>();
   readonly readStates = new Map<string, RoomReadState>();
   readonly presence = new Map<string, PresenceStatus>();
@@ -126,6 +128,10 @@ export class ChatStore {
   private uploadId = 0;
   private readStatesTimer: ReturnType<typeof setTimeout> | undefined;
   private disposed = false;
+  /** This tab is replacing its session (password change): the old session's end is expected. */
+  private replacingSession = false;
+  /** The refresh token held when the socket last connected (a different one later: a successor session). */
+  private connectedRefreshToken: string | undefined;
 
   constructor(
     readonly client: PalaverClient,
@@ -216,7 +222,8 @@ export class ChatStore {
     const onConnect = () => void this.onConnected();
     const onDisconnect = (reason: string) => {
       if (this.connection === 'ended' || this.connection === 'offline') return;
-      this.connection = reason === 'io server disconnect' ? 'ended' : 'reconnecting';
+      this.connection =
+        reason === 'io server disconnect' && !this.replacingSession ? 'ended' : 'reconnecting';
       this.changed();
     };
     io.on('connect', onConnect);
@@ -343,15 +350,27 @@ export class ChatStore {
         this.changed();
       }),
       on('session.ended', () => {
-        // The server revoked this session (logout elsewhere, password change, ban): its tokens are dead.
+        if (this.replacingSession) return;
+        // The server revoked this session (logout elsewhere, password change, ban): its tokens are dead,
+        // unless another tab of this browser changed the password and stored the new session's tokens.
         this.connection = 'ended';
-        this.client.http.setTokens(null);
+        this.changed();
+        setTimeout(() => {
+          if (this.disposed) return;
+          const held = this.client.http.currentTokens?.refreshToken;
+          if (held && held !== this.connectedRefreshToken) {
+            this.connection = 'connecting';
+            this.changed();
+            this.client.socket.connect().catch(() => this.client.http.setTokens(null));
+          } else this.client.http.setTokens(null);
+        }, SUCCESSOR_SESSION_GRACE_MS);
       }),
     );
   }
 
   private async onConnected(): Promise<void> {
     this.connection = 'online';
+    this.connectedRefreshToken = this.client.http.currentTokens?.refreshToken;
     this.changed();
     try {
       const [rooms, states] = await Promise.all([
@@ -842,6 +861,46 @@ export class ChatStore {
   private inWindow(message: MessageView): boolean {
     const start = this.windows.get(message.roomId)?.windowStart ?? 0;
     return !!this.message(message.roomId, message.id) && message.seq >= start;
+  }
+
+  // --- account
+
+  /** Changes the display name (1–64 characters); the store's `me` follows. */
+  async setDisplayName(displayName: string): Promise<void> {
+    this.me = await this.client.users.updateMe({ displayName });
+    this.changed();
+  }
+
+  /**
+   * The server ends every session of the account and returns tokens of a new one: this tab adopts them
+   * (stored, so its other tabs follow) and reconnects its socket on the new session.
+   */
+  async changePassword(currentPassword: string, newPassword: string): Promise<void> {
+    this.replacingSession = true;
+    try {
+      const result = await this.client.changePassword(currentPassword, newPassword);
+      this.me = result.user;
+      this.client.socket.disconnect();
+      this.connection = 'connecting';
+      this.changed();
+      await this.client.socket.connect();
+    } finally {
+      this.replacingSession = false;
+    }
+  }
+
+  // --- room settings
+
+  /** Rename, change the topic, archive or unarchive (the room's owner, or an admin). */
+  async updateRoom(roomId: string, changes: { name?: string; topic?: string; archived?: boolean }) {
+    const room = await this.client.rooms.update(roomId, changes);
+    const held = this.rooms.get(roomId);
+    this.rooms.set(roomId, { ...room, myRole: held?.myRole ?? room.myRole });
+    this.changed();
+  }
+
+  mayManage(room: RoomView): boolean {
+    return room.kind !== 'direct' && (room.myRole === 'owner' || this.me.role === 'admin');
   }
 
   // --- members and presence

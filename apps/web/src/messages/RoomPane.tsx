@@ -3,6 +3,7 @@ import { describeError } from '../app/errors';
 import { useChat } from '../app/store-context';
 import { MembersPanel } from '../rooms/MembersPanel';
 import { PresenceDot } from '../rooms/PresenceDot';
+import { RoomSettingsDialog } from '../rooms/RoomSettingsDialog';
 import { Composer } from './Composer';
 import { MessageList } from './MessageList';
 import { PinsPanel } from './PinsPanel';
@@ -19,6 +20,7 @@ export function RoomPane({ roomId }: { roomId: string }) {
   const chat = useChat();
   const [side, setSide] = useState<'members' | 'pins' | null>(null);
   const [confirmLeave, setConfirmLeave] = useState(false);
+  const [settings, setSettings] = useState(false);
   const loadOlder = useCallback(() => void chat.loadOlder(roomId), [chat, roomId]);
   const room = chat.rooms.get(roomId);
   if (!room) return <section className="room-pane empty-pane">Loading room…</section>;
@@ -67,6 +69,11 @@ export function RoomPane({ roomId }: { roomId: string }) {
           >
             📌 {chat.pinsIn(roomId).length} pinned
           </button>
+          {chat.mayManage(room) && (
+            <button type="button" onClick={() => setSettings(true)}>
+              Settings
+            </button>
+          )}
           {room.kind !== 'direct' &&
             (confirmLeave ? (
               <button type="button" className="danger" onClick={() => void leave()}>
@@ -102,6 +109,7 @@ export function RoomPane({ roomId }: { roomId: string }) {
         {side === 'members' && <MembersPanel roomId={roomId} />}
         {side === 'pins' && <PinsPanel roomId={roomId} />}
       </div>
+      {settings && <RoomSettingsDialog room={room} onClose={() => setSettings(false)} />}
     </section>
   );
 }

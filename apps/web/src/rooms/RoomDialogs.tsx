@@ -3,7 +3,15 @@ import { FormEvent, ReactNode, useEffect, useRef, useState } from 'react';
 import { describeError, errorField } from '../app/errors';
 import { useChat } from '../app/store-context';
 
-function Dialog({ title, onClose, children }: { title: string; onClose(): void; children: ReactNode }) {
+export function Dialog({
+  title,
+  onClose,
+  children,
+}: {
+  title: string;
+  onClose(): void;
+  children: ReactNode;
+}) {
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     const dialog = ref.current;

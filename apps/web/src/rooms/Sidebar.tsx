@@ -1,10 +1,11 @@
 import type { RoomView } from '@palaver/client';
 import { useState } from 'react';
 import { useChat } from '../app/store-context';
+import { AccountDialog } from '../auth/AccountDialog';
 import { CreateRoomDialog, DirectMessageDialog, RoomDirectoryDialog } from './RoomDialogs';
 import { PresenceDot } from './PresenceDot';
 
-type Dialog = 'create' | 'directory' | 'direct' | null;
+type Dialog = 'create' | 'directory' | 'direct' | 'account' | null;
 
 export function Sidebar({ onLogout }: { onLogout(): void }) {
   const chat = useChat();
@@ -20,6 +21,9 @@ export function Sidebar({ onLogout }: { onLogout(): void }) {
         <span className="me-name" title={chat.me.displayName}>
           {chat.me.username}
         </span>
+        <button type="button" className="link" onClick={() => setDialog('account')}>
+          Account
+        </button>
         <button type="button" className="link" onClick={onLogout}>
           Log out
         </button>
@@ -65,6 +69,7 @@ export function Sidebar({ onLogout }: { onLogout(): void }) {
       {dialog === 'create' && <CreateRoomDialog onClose={() => setDialog(null)} />}
       {dialog === 'directory' && <RoomDirectoryDialog onClose={() => setDialog(null)} />}
       {dialog === 'direct' && <DirectMessageDialog onClose={() => setDialog(null)} />}
+      {dialog === 'account' && <AccountDialog onClose={() => setDialog(null)} />}
     </nav>
   );
 }

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Locator, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { startCluster, TestCluster } from './support/cluster';
 import { waitFor } from './support/ports';
 
@@ -55,10 +55,13 @@ async function countIs(locator: Locator, expected: number, what: string): Promis
   await waitFor(`${what} (${expected})`, async () => (await locator.count()) === expected, UI_TIMEOUT, 100);
 }
 
-describe('web app: message search and pins in a real browser (Chromium)', () => {
+describe('web app: search, pins, room settings and account in a real browser (Chromium)', () => {
   let cluster: TestCluster;
   let browser: Browser;
   let page: Page;
+  let context: BrowserContext;
+  /** bob on another device (the SDK): logged out by bob's password change in the page. */
+  let bobDevice: PalaverClient;
   /** The room's owner, writing through the SDK. */
   let owner: PalaverClient;
   let room: RoomView;
@@ -84,6 +87,7 @@ describe('web app: message search and pins in a real browser (Chromium)', () => 
     await owner.register(`owner_${suffix}`, password);
     const bob = new PalaverClient(url);
     await bob.register(bobName, password);
+    bobDevice = bob;
     room = await owner.rooms.create({ name: `plaza-${suffix}`, kind: 'public' });
     secretRoom = await owner.rooms.create({ name: `vault-${suffix}`, kind: 'private' });
     await bob.rooms.join(room.id);
@@ -94,7 +98,7 @@ describe('web app: message search and pins in a real browser (Chromium)', () => 
     for (let i = 0; i < FILLER_MESSAGES; i++) await owner.socket.send(room.id, `filler ${i}`);
 
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
-    const context = await browser.newContext();
+    context = await browser.newContext();
     page = await context.newPage();
     page.setDefaultTimeout(UI_TIMEOUT);
     page.on('console', (msg) => {
@@ -107,6 +111,10 @@ describe('web app: message search and pins in a real browser (Chromium)', () => 
     await page.getByRole('button', { name: 'Log in' }).last().click();
     await page.locator(`button.room-entry[data-room-id="${room.id}"]`).waitFor();
   });
+
+  function composer(target: Page, roomName: string): Locator {
+    return target.getByRole('textbox', { name: `Message #${roomName}`, exact: true });
+  }
 
   after(async () => {
     owner?.socket.disconnect();
@@ -200,6 +208,80 @@ describe('web app: message search and pins in a real browser (Chromium)', () => 
     await page.locator(`article.message.focused[data-message-id="${ownerNote.id}"]`).waitFor();
     await owner.socket.request('pin:remove', { messageId: ownerNote.id });
     await countIs(panel.locator('li.pin'), 0, 'an unpin by the owner leaves the panel live');
+    assert.deepEqual(pageErrors, []);
+  });
+
+  it('room settings are offered to the owner only: rename, topic and archive change the room for everyone', async () => {
+    await countIs(page.getByRole('button', { name: 'Settings' }), 0, 'no settings for a member of the plaza');
+    const den = await bobDevice.rooms.create({ name: `den-${suffix}`, kind: 'public' });
+    await owner.rooms.join(den.id);
+    await page.locator(`button.room-entry[data-room-id="${den.id}"]`).click();
+    await page.getByRole('button', { name: 'Settings' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Room settings' });
+    await dialog.getByLabel('Name').fill(`lair-${suffix}`);
+    await dialog.getByLabel('Topic').fill('where bob keeps things');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('heading', { name: `lair-${suffix}` }).waitFor();
+    await page.getByText('where bob keeps things').waitFor();
+    const renamed = await owner.rooms.get(den.id);
+    assert.equal(renamed.name, `lair-${suffix}`);
+    assert.equal(renamed.topic, 'where bob keeps things');
+
+    await page.getByRole('button', { name: 'Settings' }).click();
+    await dialog.getByRole('button', { name: 'Archive room' }).click();
+    await page.getByText('This room is archived: it is read-only.').waitFor();
+    assert.equal((await owner.rooms.get(den.id)).archived, true);
+    await assert.rejects(owner.socket.send(den.id, 'too late'), /archived|forbidden|read-only/i);
+    assert.deepEqual(pageErrors, []);
+  });
+
+  it('a password change keeps this browser logged in (every tab) and logs out the other device; a wrong current password is named', async () => {
+    const second = await context.newPage();
+    second.setDefaultTimeout(UI_TIMEOUT);
+    second.on('pageerror', (err) => pageErrors.push(`page error: ${err.message}`));
+    await second.goto(`${cluster.nodes[0]!.url}/r/${room.id}`);
+    await composer(second, `plaza-${suffix}`).waitFor();
+
+    await page.locator(`button.room-entry[data-room-id="${room.id}"]`).click();
+    await page.getByRole('button', { name: 'Account' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Your account' });
+    await dialog.getByLabel('Display name').fill('Bob the Builder');
+    await dialog.getByRole('button', { name: 'Save name' }).click();
+    await dialog.getByText('Display name saved.').waitFor();
+    assert.equal((await owner.users.getByUsername(bobName)).displayName, 'Bob the Builder');
+
+    await dialog.getByLabel('Current password').fill('not the password');
+    await dialog.getByLabel('New password', { exact: true }).fill('a brand new secret');
+    await dialog.getByLabel('Repeat new password').fill('a brand new secret');
+    await dialog.getByRole('button', { name: 'Change password' }).click();
+    await dialog.getByRole('alert').waitFor();
+    assert.match(await dialog.getByRole('alert').innerText(), /password/i);
+
+    await dialog.getByLabel('Current password').fill(password);
+    await dialog.getByRole('button', { name: 'Change password' }).click();
+    await dialog.getByText('Password changed.').waitFor();
+    await dialog.getByRole('button', { name: 'Close' }).click();
+
+    await assert.rejects(bobDevice.me(), 'the other device is logged out');
+    await assert.rejects(new PalaverClient(cluster.nodes[0]!.url).login(bobName, password));
+    for (const [tab, text] of [
+      [page, 'still here after the change'],
+      [second, 'the other tab too'],
+    ] as const) {
+      await composer(tab, `plaza-${suffix}`).fill(text);
+      await composer(tab, `plaza-${suffix}`).press('Enter');
+      await waitFor(
+        `"${text}" stored`,
+        async () =>
+          (await owner.socket.history({ roomId: room.id, limit: 5 })).messages.some((m) => m.text === text),
+        UI_TIMEOUT,
+        100,
+      );
+    }
+    await page.reload();
+    await composer(page, `plaza-${suffix}`).waitFor();
+    await countIs(page.locator('[data-connection="ended"]'), 0, 'no ended session banner');
+    await countIs(second.locator('[data-connection="ended"]'), 0, 'no ended session banner in the other tab');
     assert.deepEqual(pageErrors, []);
   });
 });
