@@ -245,7 +245,7 @@ describe('web app: search, pins, room settings and account in a real browser (Ch
     await page.locator(`button.room-entry[data-room-id="${room.id}"]`).click();
     await page.getByRole('button', { name: 'Account' }).click();
     const dialog = page.getByRole('dialog', { name: 'Your account' });
-    await dialog.getByLabel('Display name').fill('Bob the Builder');
+    await dialog.getByRole('textbox', { name: 'Display name' }).fill('Bob the Builder');
     await dialog.getByRole('button', { name: 'Save name' }).click();
     await dialog.getByText('Display name saved.').waitFor();
     assert.equal((await owner.users.getByUsername(bobName)).displayName, 'Bob the Builder');
