@@ -757,9 +757,10 @@ export class ChatStore {
   }
 
   /** The server's rule: room owners, moderators and admins pin any message; members their own; never in archived rooms. */
-  mayPin(message: MessageView): boolean {
+  mayPin(message: MessageView, unpin = false): boolean {
     const room = this.rooms.get(message.roomId);
-    if (!room || room.archived || message.deleted) return false;
+    // A message deleted after it was pinned can still be unpinned.
+    if (!room || room.archived || (message.deleted && !unpin)) return false;
     return (
       message.authorId === this.me.id ||
       this.me.role === 'admin' ||

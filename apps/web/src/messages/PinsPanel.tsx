@@ -22,10 +22,12 @@ export function PinsPanel({ roomId }: { roomId: string }) {
               <li key={message.id} className="pin" data-message-id={message.id}>
                 <button type="button" className="pin-open" onClick={() => void chat.jumpTo(message)}>
                   <span className="author">{message.authorUsername}</span>{' '}
-                  <span className="pin-text">{message.text}</span>
+                  <span className="pin-text">
+                    {message.deleted ? 'This message was deleted.' : message.text}
+                  </span>
                 </button>
                 <span className="hint">pinned {when(pin.pinnedAt)}</span>
-                {chat.mayPin(message) && (
+                {chat.mayPin(message, true) && (
                   <button
                     type="button"
                     className="link"
