@@ -1,41 +1,15 @@
 import { PalaverApiError, PalaverClient } from '@palaver/client';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { ensureBrowserAppBuilt, launchChromium, REPO_ROOT } from './support/browser';
 import { startCluster, TestCluster } from './support/cluster';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-const repoRoot = resolve(__dirname, '..', '..');
-const ADMIN_INDEX = join(repoRoot, 'admin', 'dist', 'index.html');
 /** The shortest access-token lifetime the server accepts: the admin's session outlives it (refresh). */
 const ACCESS_TOKEN_TTL_SECONDS = 30;
 const UI_TIMEOUT = 15_000;
-
-/** `npm test` builds the TypeScript workspaces only; the console is built here when it is missing. */
-function ensureConsoleBuilt(): void {
-  if (existsSync(ADMIN_INDEX)) return;
-  const build = spawnSync('npm', ['run', 'build', '-w', '@palaver/admin'], {
-    cwd: repoRoot,
-    stdio: 'inherit',
-    timeout: 300_000,
-  });
-  if (build.status !== 0 || !existsSync(ADMIN_INDEX)) {
-    throw new Error('could not build the admin console: npm run build -w @palaver/admin');
-  }
-}
 
 const suffix = randomUUID().slice(0, 6);
 const cast = {
@@ -76,19 +50,17 @@ describe('admin console (headless Chromium against a real server)', () => {
   }
 
   before(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
-    ensureConsoleBuilt();
-    const { chromium } = await import('playwright-core');
+    ensureBrowserAppBuilt('@palaver/admin');
     cluster = await startCluster({
       nodes: 1,
       redis: false,
       env: {
-        PLUGINS_DIR: join(repoRoot, 'plugins'),
+        PLUGINS_DIR: join(REPO_ROOT, 'plugins'),
         ACCESS_TOKEN_TTL_SECONDS: String(ACCESS_TOKEN_TTL_SECONDS),
       },
     });
     url = cluster.nodes[0]!.url;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
+    browser = await launchChromium();
 
     // The first account of an empty install is the admin; the admin creates the others.
     admin = new PalaverClient(url);

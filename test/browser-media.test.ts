@@ -1,22 +1,11 @@
 import { PalaverClient } from '@palaver/client';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { crc32, deflateSync } from 'node:zlib';
 import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './support/browser';
 import { startCluster, TestCluster } from './support/cluster';
 import { waitFor } from './support/ports';
-
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 /** An RGB PNG of the given size, encoded here so the test needs no image library. */
 function png(width: number, height: number): Buffer {
@@ -200,10 +189,8 @@ describe('media in a real browser (Chromium) through signed links', () => {
   let roomId: string;
 
   before(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
-    const { chromium } = await import('playwright-core');
     cluster = await startCluster({ nodes: 1, redis: false, env: { LOG_LEVEL: 'info' } });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
+    browser = await launchChromium();
     page = await browser.newPage();
     // The page lives on the server's origin, as the web app does (media is Cross-Origin-Resource-Policy: same-origin).
     await page.goto(`${cluster.nodes[0]!.url}/health/live`);

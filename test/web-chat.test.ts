@@ -1,44 +1,17 @@
 import { PalaverApiError, PalaverClient, RoomView } from '@palaver/client';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { ensureBrowserAppBuilt, launchChromium } from './support/browser';
 import { ClusterNode, startCluster, TestCluster } from './support/cluster';
 import { waitFor } from './support/ports';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-const repoRoot = resolve(__dirname, '..', '..');
-const WEB_INDEX = join(repoRoot, 'apps', 'web', 'dist', 'index.html');
 /** The shortest access-token lifetime the server accepts: the pages outlive it and must refresh. */
 const ACCESS_TOKEN_TTL_SECONDS = 30;
 const MESSAGE_MAX_LENGTH = 300;
 const UI_TIMEOUT = 15_000;
-
-/** The web app is built by `npm run build`; built here when it is missing (a bare `tsc -b` tree). */
-function ensureWebBuilt(): void {
-  if (existsSync(WEB_INDEX)) return;
-  const build = spawnSync('npm', ['run', 'build', '-w', '@palaver/web'], {
-    cwd: repoRoot,
-    stdio: 'inherit',
-    timeout: 300_000,
-  });
-  if (build.status !== 0 || !existsSync(WEB_INDEX)) {
-    throw new Error('could not build the web app: npm run build -w @palaver/web');
-  }
-}
 
 const suffix = randomUUID().slice(0, 6);
 const password = 'correct horse battery';
@@ -107,9 +80,7 @@ describe('web app: members chat in real browsers (Chromium) against a two-node c
   }
 
   before(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
-    ensureWebBuilt();
-    const { chromium } = await import('playwright-core');
+    ensureBrowserAppBuilt('@palaver/web');
     cluster = await startCluster({
       nodes: 2,
       env: {
@@ -122,7 +93,7 @@ describe('web app: members chat in real browsers (Chromium) against a two-node c
     carol = new PalaverClient(cluster.nodes[0]!.url);
     await carol.register(names.carol, password);
     await new PalaverClient(cluster.nodes[1]!.url).register(names.bob, password);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
+    browser = await launchChromium();
   });
 
   after(async () => {

@@ -1,41 +1,15 @@
 import { PalaverClient, RoomView, SendMessageAck } from '@palaver/client';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { ensureBrowserAppBuilt, launchChromium } from './support/browser';
 import { startCluster, TestCluster } from './support/cluster';
 import { waitFor } from './support/ports';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-const repoRoot = resolve(__dirname, '..', '..');
-const WEB_INDEX = join(repoRoot, 'apps', 'web', 'dist', 'index.html');
 const UI_TIMEOUT = 15_000;
 /** More than one history page (50) after the searched message: opening it must load older pages. */
 const FILLER_MESSAGES = 70;
-
-function ensureWebBuilt(): void {
-  if (existsSync(WEB_INDEX)) return;
-  const build = spawnSync('npm', ['run', 'build', '-w', '@palaver/web'], {
-    cwd: repoRoot,
-    stdio: 'inherit',
-    timeout: 300_000,
-  });
-  if (build.status !== 0 || !existsSync(WEB_INDEX)) {
-    throw new Error('could not build the web app: npm run build -w @palaver/web');
-  }
-}
 
 const suffix = randomUUID().slice(0, 6);
 const password = 'correct horse battery';
@@ -76,9 +50,7 @@ describe('web app: search, pins, room settings and account in a real browser (Ch
   }
 
   before(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
-    ensureWebBuilt();
-    const { chromium } = await import('playwright-core');
+    ensureBrowserAppBuilt('@palaver/web');
     cluster = await startCluster({ nodes: 1, redis: false });
     const url = cluster.nodes[0]!.url;
     // The first account of an install becomes admin (and reads every room): a throwaway takes that.
@@ -97,7 +69,7 @@ describe('web app: search, pins, room settings and account in a real browser (Ch
     ownerNote = await owner.socket.send(room.id, 'the owner pins this note');
     for (let i = 0; i < FILLER_MESSAGES; i++) await owner.socket.send(room.id, `filler ${i}`);
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
+    browser = await launchChromium();
     context = await browser.newContext();
     page = await context.newPage();
     page.setDefaultTimeout(UI_TIMEOUT);
