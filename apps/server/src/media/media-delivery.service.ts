@@ -115,28 +115,8 @@ export class MediaDeliveryService {
       'X-Media-Status': 'uploading',
       'X-Media-Declared-Length': String(length),
     };
-    let start = 0;
-    let end = length - 1;
-    let status = 200;
     // If-Range names a validator of the complete file; there is none yet, so the range is not honoured.
-    if (req.range && !req.ifRange) {
-      const ranges = parseRange(length, req.range, { combine: true });
-      if (ranges === -1) {
-        return { status: 416, headers: { ...headers, 'Content-Range': `bytes */${length}` } };
-      }
-      if (ranges !== -2 && ranges.type === 'bytes' && ranges.length === 1) {
-        start = ranges[0].start;
-        end = ranges[0].end;
-        status = 206;
-        headers['Content-Range'] = `bytes ${start}-${end}/${length}`;
-      }
-    }
-    headers['Content-Length'] = String(length === 0 ? 0 : end - start + 1);
-    const body =
-      req.method === 'HEAD' || length === 0
-        ? undefined
-        : this.reader.read(record, { start, end, signal: req.signal });
-    return { status, headers, body };
+    return this.withBody(record, req, length, headers, !req.ifRange);
   }
 
   /**
@@ -166,10 +146,24 @@ export class MediaDeliveryService {
     };
     if (req.ifNoneMatch && matchesEtag(req.ifNoneMatch, etag)) return { status: 304, headers };
 
+    return this.withBody(record, req, length, headers, this.ifRangeHolds(req.ifRange, etag, lastModified));
+  }
+
+  /**
+   * Status, length and body for the file's first `length` bytes: one satisfiable range (when
+   * `honourRange`) as 206 from the chunk holding its first byte, otherwise the whole.
+   */
+  private withBody(
+    record: MediaRecord,
+    req: MediaRequest,
+    length: number,
+    headers: Record<string, string>,
+    honourRange: boolean,
+  ): MediaResponse {
     let start = 0;
     let end = length - 1;
     let status = 200;
-    if (req.range && this.ifRangeHolds(req.ifRange, etag, lastModified)) {
+    if (req.range && honourRange) {
       const ranges = parseRange(length, req.range, { combine: true });
       if (ranges === -1) {
         return { status: 416, headers: { ...headers, 'Content-Range': `bytes */${length}` } };
