@@ -1,14 +1,12 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import type { Locker, Server } from '@tus/server' with { 'resolution-mode': 'import' };
+import type { Locker, Server, Upload } from '@tus/server' with { 'resolution-mode': 'import' };
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { AuthUser } from '../auth/auth-user';
 import {
   DomainError,
   HTTP_STATUS_FOR,
   NotFoundError,
   toErrorBody,
-  UnauthorizedError,
   ValidationFailedError,
 } from '../common/domain-error';
 import { AppConfig } from '../config/app-config';
@@ -64,8 +62,11 @@ async function* requestBody(req: IncomingMessage, stop: AbortSignal): AsyncGener
 
 /**
  * The tus server (core + creation + termination) for /api/media/uploads, over our GridFS data store.
- * Requests reach it through MediaUploadController, after AuthGuard; the AuthUser travels to the store
- * in an AsyncLocalStorage scope.
+ * Requests reach it through MediaUploadController, after AuthGuard. POST, HEAD and DELETE get a tus
+ * server of their own whose store acts for the request's AuthUser (tus does not hand its store the
+ * request). An AsyncLocalStorage scope would do the same, but once one is entered Node 20 keeps a promise
+ * hook on for the whole process, charging every promise on the socket path too; these requests are
+ * few, and a tus Server is a handful of small objects.
  *
  * PATCH is answered here rather than by @tus/server: tus hands the body to its store as a web stream
  * (Readable.toWeb, which copies every piece, then Readable.fromWeb, a PassThrough and a size limiter),
@@ -77,8 +78,7 @@ async function* requestBody(req: IncomingMessage, stop: AbortSignal): AsyncGener
 @Injectable()
 export class MediaUploadServer implements OnModuleInit {
   private readonly logger = new Logger(MediaUploadServer.name);
-  private readonly requestScope = new AsyncLocalStorage<UploadRequestScope>();
-  private server?: Server;
+  private tus?: { Server: typeof Server; Upload: typeof Upload };
   private locker?: Locker;
   private exposedHeaders = '';
 
@@ -90,14 +90,16 @@ export class MediaUploadServer implements OnModuleInit {
   async onModuleInit(): Promise<void> {
     // ESM-only package, loaded from CommonJS.
     const tus = await import('@tus/server');
-    const store = new GridFsTusStore(this.media, tus.Upload, () => {
-      const scope = this.requestScope.getStore();
-      if (!scope) throw new UnauthorizedError();
-      return scope;
-    });
+    this.tus = { Server: tus.Server, Upload: tus.Upload };
     this.locker = new tus.MemoryLocker();
     this.exposedHeaders = tus.EXPOSED_HEADERS;
-    this.server = new tus.Server({
+  }
+
+  /** A tus server whose store acts for `scope.user` and records the domain error it failed with. */
+  private serverFor(scope: UploadRequestScope): Server {
+    if (!this.tus || !this.locker) throw new Error('upload server is not initialised');
+    const store = new GridFsTusStore(this.media, this.tus.Upload, () => scope);
+    return new this.tus.Server({
       path: UPLOADS_PATH,
       datastore: store as never,
       locker: this.locker,
@@ -110,7 +112,7 @@ export class MediaUploadServer implements OnModuleInit {
       onResponseError: (_req, caught) => {
         // When the store fails mid-body, tus reports the torn-down body stream ("aborted") instead of
         // the store's error; the scope kept the real one.
-        const err = this.requestScope.getStore()?.failure ?? caught;
+        const err = scope.failure ?? caught;
         if (err instanceof DomainError) {
           return { status_code: HTTP_STATUS_FOR[err.code], body: JSON.stringify(err.toBody()) };
         }
@@ -122,13 +124,11 @@ export class MediaUploadServer implements OnModuleInit {
   }
 
   async handle(user: AuthUser, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (!this.server) throw new Error('upload server is not initialised');
     if (req.method === 'PATCH' && req.headers['x-http-method-override'] === undefined) {
       await this.patch(user, req, res);
       return;
     }
-    const server = this.server;
-    await this.requestScope.run({ user }, () => server.handle(req, res));
+    await this.serverFor({ user }).handle(req, res);
   }
 
   private async patch(user: AuthUser, req: IncomingMessage, res: ServerResponse): Promise<void> {
