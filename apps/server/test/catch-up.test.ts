@@ -1,20 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MessageView, PalaverClient, RoomTimeline } from '@palaver/client';
-import { rejectsWith, settle } from './realtime-helpers';
+import { rejectsWith, serverHistory, settle } from './realtime-helpers';
 import { startTestServer, TestServer, TestUserClient, waitFor, registerMembers } from './utils';
-
-/** The room's whole history as the server holds it, oldest first (paged through message:history). */
-async function serverHistory(client: PalaverClient, roomId: string): Promise<MessageView[]> {
-  const all: MessageView[] = [];
-  let before: number | undefined;
-  for (;;) {
-    const page = await client.socket.history({ roomId, limit: 100, ...(before ? { before } : {}) });
-    all.push(...page.messages);
-    if (page.nextBefore === null) return all.reverse();
-    before = page.nextBefore;
-  }
-}
 
 /** Records every change a timeline applies and fails on any (id, changeSeq) applied twice. */
 function watchApplied(timeline: RoomTimeline): {

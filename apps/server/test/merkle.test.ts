@@ -1,23 +1,12 @@
 import { getModelToken } from '@nestjs/mongoose';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { bucketOf, MERKLE_BUCKET_SIZE, MessageView, PalaverClient, RoomTimeline } from '@palaver/client';
+import { bucketOf, MERKLE_BUCKET_SIZE, RoomTimeline } from '@palaver/client';
 import { Model } from 'mongoose';
 import { MessageDocument } from '../src/messages/messages.schema';
 import { RoomsRepository } from '../src/rooms/rooms.repository';
-import { rejectsWith } from './realtime-helpers';
+import { rejectsWith, serverHistory } from './realtime-helpers';
 import { registerUser, startTestServer, TestServer, TestUserClient, waitFor } from './utils';
-
-async function serverHistory(client: PalaverClient, roomId: string): Promise<MessageView[]> {
-  const all: MessageView[] = [];
-  let before: number | undefined;
-  for (;;) {
-    const page = await client.socket.history({ roomId, limit: 100, ...(before ? { before } : {}) });
-    all.push(...page.messages);
-    if (page.nextBefore === null) return all.reverse();
-    before = page.nextBefore;
-  }
-}
 
 describe('Merkle reconciliation of a cached window', () => {
   let server: TestServer;

@@ -1,4 +1,5 @@
 import {
+  MessageView,
   PalaverApiError,
   PalaverClient,
   PalaverSocketError,
@@ -71,6 +72,18 @@ export async function settle(
   const seen = receivers.map((r) => nextEvent(r, 'message.created', (m) => m.text === marker));
   await sender.socket.send(roomId, marker);
   await Promise.all(seen);
+}
+
+/** The room's whole history as the server holds it, oldest first (paged through message:history). */
+export async function serverHistory(client: PalaverClient, roomId: string): Promise<MessageView[]> {
+  const all: MessageView[] = [];
+  let before: number | undefined;
+  for (;;) {
+    const page = await client.socket.history({ roomId, limit: 100, ...(before ? { before } : {}) });
+    all.push(...page.messages);
+    if (page.nextBefore === null) return all.reverse();
+    before = page.nextBefore;
+  }
 }
 
 export { waitFor };
