@@ -2,6 +2,7 @@ import { FormEvent, useState } from 'react';
 import { describeError, errorField } from '../app/errors';
 import { useChat } from '../app/store-context';
 import { Dialog } from '../rooms/RoomDialogs';
+import { FormError } from '../app/FormError';
 
 interface Failure {
   text: string;
@@ -67,11 +68,7 @@ export function AccountDialog({ onClose }: { onClose(): void }) {
             maxLength={64}
           />
         </label>
-        {nameState.error && (
-          <p className="form-error" role="alert">
-            {nameState.error.text}
-          </p>
-        )}
+        <FormError message={nameState.error?.text} />
         {nameState.saved && <p role="status">Display name saved.</p>}
         <button type="submit" disabled={nameState.busy || !displayName.trim()}>
           Save name
@@ -112,11 +109,7 @@ export function AccountDialog({ onClose }: { onClose(): void }) {
             required
           />
         </label>
-        {passwordState.error && (
-          <p className="form-error" role="alert">
-            {passwordState.error.text}
-          </p>
-        )}
+        <FormError message={passwordState.error?.text} />
         {passwordState.saved && <p role="status">Password changed. Other devices were logged out.</p>}
         <button type="submit" className="primary" disabled={passwordState.busy}>
           Change password

@@ -1,6 +1,7 @@
 import type { PalaverClient, UserView } from '@palaver/client';
 import { FormEvent, useState } from 'react';
 import { describeError, errorField } from '../app/errors';
+import { FormError } from '../app/FormError';
 
 interface Props {
   client: PalaverClient;
@@ -116,9 +117,7 @@ export function AuthScreen({ client, message, onSignedIn }: Props) {
           {fieldError('password')}
         </label>
         {error && !['username', 'password', 'displayName'].includes(error.field ?? '') && (
-          <p className="form-error" role="alert">
-            {error.text}
-          </p>
+          <FormError message={error.text} />
         )}
         <button type="submit" className="primary" disabled={busy}>
           {mode === 'login' ? 'Log in' : 'Create account'}

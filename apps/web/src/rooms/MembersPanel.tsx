@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import { describeError } from '../app/errors';
 import { useChat } from '../app/store-context';
 import { PresenceDot } from './PresenceDot';
+import { FormError } from '../app/FormError';
 
 /** Who is in the room, with presence; a click opens a direct conversation; members can be invited. */
 export function MembersPanel({ roomId }: { roomId: string }) {
@@ -91,11 +92,7 @@ function InviteSearch({ roomId, memberIds }: { roomId: string; memberIds: Set<st
         onChange={(e) => setQuery(e.target.value)}
         autoFocus
       />
-      {error && (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      )}
+      <FormError message={error} />
       <ul>
         {users
           .filter((u) => !memberIds.has(u.id))

@@ -2,6 +2,7 @@ import type { RoomView, UserView } from '@palaver/client';
 import { FormEvent, ReactNode, useEffect, useRef, useState } from 'react';
 import { describeError, errorField } from '../app/errors';
 import { useChat } from '../app/store-context';
+import { FormError } from '../app/FormError';
 
 export function Dialog({
   title,
@@ -93,11 +94,7 @@ export function CreateRoomDialog({ onClose }: { onClose(): void }) {
             Private — invitation only
           </label>
         </fieldset>
-        {error && !['name', 'topic'].includes(error.field ?? '') && (
-          <p className="form-error" role="alert">
-            {error.text}
-          </p>
-        )}
+        {error && !['name', 'topic'].includes(error.field ?? '') && <FormError message={error.text} />}
         <button type="submit" className="primary" disabled={busy}>
           Create room
         </button>
@@ -168,11 +165,7 @@ export function RoomDirectoryDialog({ onClose }: { onClose(): void }) {
         onChange={(e) => setQuery(e.target.value)}
         autoFocus
       />
-      {error && (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      )}
+      <FormError message={error} />
       <ul className="pick-list">
         {rooms.map((room) => (
           <li key={room.id}>
@@ -245,11 +238,7 @@ export function DirectMessageDialog({ onClose }: { onClose(): void }) {
         onChange={(e) => setQuery(e.target.value)}
         autoFocus
       />
-      {error && (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      )}
+      <FormError message={error} />
       <ul className="pick-list">
         {users.map((user) => (
           <li key={user.id}>

@@ -3,6 +3,7 @@ import { FormEvent, useState } from 'react';
 import { describeError } from '../app/errors';
 import { useChat } from '../app/store-context';
 import { Dialog } from './RoomDialogs';
+import { FormError } from '../app/FormError';
 
 /** Rename, topic and archive for the room's owner (and admins): the server's `room.manage` rule. */
 export function RoomSettingsDialog({ room, onClose }: { room: RoomView; onClose(): void }) {
@@ -55,11 +56,7 @@ export function RoomSettingsDialog({ room, onClose }: { room: RoomView; onClose(
             disabled={room.archived}
           />
         </label>
-        {error && (
-          <p className="form-error" role="alert">
-            {error}
-          </p>
-        )}
+        <FormError message={error} />
         {!room.archived && (
           <button type="submit" className="primary" disabled={busy}>
             Save
