@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 /**
- * `docstore --dbpath DIR [--port N] [--bind 127.0.0.1] [--bind-any] [--ttl-interval-ms MS] [--sync-interval-ms MS]`
- * Binding to anything other than loopback needs --bind-any: the docstore has no authentication.
+ * `docstore --dbpath DIR [--port N] [--bind 127.0.0.1] [--bind-any] [--socket PATH] [--ttl-interval-ms MS] [--sync-interval-ms MS]`
+ * Binding to anything other than loopback needs --bind-any: the docstore has no authentication. --socket listens on
+ * a Unix domain socket (mode 0600) instead of TCP.
  */
 import { parseArgs } from 'node:util';
 import { startDocstore } from './server';
 
 const USAGE =
-  'usage: docstore --dbpath DIR [--port N] [--bind ADDRESS] [--bind-any] [--ttl-interval-ms MS] [--sync-interval-ms MS]';
+  'usage: docstore --dbpath DIR [--port N] [--bind ADDRESS] [--bind-any] [--socket PATH] [--ttl-interval-ms MS] [--sync-interval-ms MS]';
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 async function main(): Promise<void> {
@@ -17,6 +18,7 @@ async function main(): Promise<void> {
       port: { type: 'string', default: '27017' },
       bind: { type: 'string', default: '127.0.0.1' },
       'bind-any': { type: 'boolean', default: false },
+      socket: { type: 'string' },
       'ttl-interval-ms': { type: 'string', default: '60000' },
       'sync-interval-ms': { type: 'string', default: '100' },
       help: { type: 'boolean', default: false },
@@ -46,6 +48,7 @@ async function main(): Promise<void> {
     dbPath: values.dbpath,
     port,
     host,
+    socketPath: values.socket,
     ttlIntervalMs: ttl,
     syncIntervalMs,
   });

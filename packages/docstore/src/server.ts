@@ -3,6 +3,7 @@
  * maxMessageSizeBytes, a malformed header or BSON, or an unknown opcode closes that connection; nothing a
  * client sends can stop the process or touch stored data.
  */
+import { chmod, lstat, unlink } from 'node:fs/promises';
 import net from 'node:net';
 import { BSON, type Document } from 'bson';
 import { type CommandResult, type ServerState, helloReply, runCommand } from './commands';
@@ -31,6 +32,12 @@ export interface DocstoreOptions {
   /** Address to bind. Default 127.0.0.1; anything else should be a deliberate choice (no authentication). */
   host?: string;
   /**
+   * Listen on this Unix domain socket instead of TCP (created with mode 0600, so only this OS user can
+   * connect; a stale socket file left by a killed process is replaced). Round trips are cheaper than over
+   * loopback TCP. The URI is `mongodb://<path, percent-encoded>/`.
+   */
+  socketPath?: string;
+  /**
    * Writes are acknowledged once committed to the OS (surviving a killed process); the data file is fsynced
    * every `syncIntervalMs` (default 100, bounding loss on power failure). 0 = fsync every commit (slower).
    */
@@ -45,8 +52,11 @@ export interface DocstoreOptions {
 
 export interface Docstore {
   uri: string;
+  /** The TCP port, or 0 when listening on a Unix socket. */
   port: number;
   host: string;
+  /** The Unix socket listened on, when `socketPath` was given. */
+  socketPath?: string;
   close(): Promise<void>;
 }
 
@@ -252,7 +262,27 @@ function isInternalFault(err: unknown): boolean {
   );
 }
 
-/** Starts a docstore server on `host:port` storing data under `dbPath`. */
+/**
+ * A socket file left by a process that was killed is in the way of `listen`; one that a live server still
+ * answers on is not ours to take.
+ */
+async function removeStaleSocket(path: string): Promise<void> {
+  const existing = await lstat(path).catch(() => undefined);
+  if (!existing) return;
+  if (!existing.isSocket()) throw new Error(`${path} exists and is not a socket`);
+  const live = await new Promise<boolean>((resolve) => {
+    const probe = net.connect(path);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+  if (live) throw new Error(`another server is listening on ${path}`);
+  await unlink(path);
+}
+
+/** Starts a docstore server on `host:port` (or the Unix socket `socketPath`) storing data under `dbPath`. */
 export async function startDocstore(options: DocstoreOptions): Promise<Docstore> {
   const { mkdir } = await import('node:fs/promises');
   await mkdir(options.dbPath, { recursive: true });
@@ -276,27 +306,34 @@ export async function startDocstore(options: DocstoreOptions): Promise<Docstore>
     new Connection(socket, state, nextConnectionId++, onError);
   });
   const host = options.host ?? '127.0.0.1';
+  const { socketPath } = options;
   try {
+    if (socketPath) await removeStaleSocket(socketPath);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(options.port ?? 27017, host, () => {
+      const listening = (): void => {
         server.off('error', reject);
         resolve();
-      });
+      };
+      if (socketPath) server.listen(socketPath, listening);
+      else server.listen(options.port ?? 27017, host, listening);
     });
+    if (socketPath) await chmod(socketPath, 0o600);
   } catch (err) {
+    server.close();
     await storage.close();
     throw err;
   }
-  const port = (server.address() as net.AddressInfo).port;
+  const port = socketPath ? 0 : (server.address() as net.AddressInfo).port;
   const sweeper = new TtlSweeper(storage, options.ttlIntervalMs ?? 60_000, onError);
   sweeper.start();
   let closing: Promise<void> | undefined;
   const uriHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
   return {
-    uri: `mongodb://${uriHost}:${port}/`,
+    uri: socketPath ? `mongodb://${encodeURIComponent(socketPath)}/` : `mongodb://${uriHost}:${port}/`,
     port,
     host,
+    socketPath,
     close: () => {
       closing ??= (async () => {
         await sweeper.stop();

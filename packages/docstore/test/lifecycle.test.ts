@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
-import { rm } from 'node:fs/promises';
+import { link, lstat, rename, rm } from 'node:fs/promises';
 import { after, describe, it } from 'node:test';
 import { MongoClient } from 'mongodb';
+import { startDocstore } from '../src';
 import { type RunningDocstore, runDocstore, tempDir } from './helpers';
 
 // The package's bin (what `npx docstore` runs), from dist/test.
@@ -166,5 +167,36 @@ describe('docstore lifecycle: restarts, concurrency, CLI', () => {
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
+  });
+
+  it('listens on a Unix socket only its owner can open, replaces a stale socket file and refuses one in use', async () => {
+    const dbPath = await tempDir();
+    dirs.push(dbPath);
+    const socketPath = path.join(dbPath, 'docstore.sock');
+    // What a killed process leaves behind: a socket file nobody answers on.
+    const dead = net.createServer();
+    await new Promise<void>((resolve) => dead.listen(socketPath, resolve));
+    await new Promise<void>((resolve) => {
+      // Closing unlinks the file; a hard link keeps a socket inode at the path, as after kill -9.
+      void link(socketPath, `${socketPath}.keep`).then(() => dead.close(() => resolve()));
+    });
+    await rename(`${socketPath}.keep`, socketPath);
+    assert.ok((await lstat(socketPath)).isSocket());
+
+    const first = await runDocstore({ dbPath, socketPath });
+    assert.equal(first.store.uri, `mongodb://${encodeURIComponent(socketPath)}/`);
+    assert.equal(first.store.socketPath, socketPath);
+    assert.equal((await lstat(socketPath)).mode & 0o777, 0o600);
+    await first.client.db('p').collection('things').insertOne({ over: 'unix' });
+    assert.equal(await first.client.db('p').collection('things').countDocuments({ over: 'unix' }), 1);
+
+    const otherDbPath = await tempDir();
+    dirs.push(otherDbPath);
+    await assert.rejects(
+      startDocstore({ dbPath: otherDbPath, socketPath }),
+      /another server is listening on/,
+    );
+    await first.stop(true);
+    await assert.rejects(lstat(socketPath), { code: 'ENOENT' });
   });
 });
