@@ -96,6 +96,35 @@ describe('conversations: reactions, mentions and read state', () => {
     timeline.stop();
   });
 
+  it('an edit and a deletion sent while others react are stored, and the reactions around them are kept', async () => {
+    const roomId = await room('edit-race');
+    const { id } = await bob.socket.send(roomId, 'draft');
+    const emoji = ['👍', '🎉', '❤️', '🚀', '👀', '🙏'];
+    const [edited] = await Promise.all([
+      bob.socket.edit(id, 'final'),
+      ...emoji.map((e, i) =>
+        (i % 2 ? alice : carol).socket.request('reaction:add', { messageId: id, emoji: e }),
+      ),
+    ]);
+    assert.equal(edited.text, 'final');
+    let [stored] = await serverHistory(bob, roomId);
+    assert.equal(stored.text, 'final');
+    assert.equal(stored.reactions?.length, emoji.length);
+    assert.ok(stored.changeSeq >= edited.changeSeq);
+
+    const [tomb] = await Promise.all([
+      bob.socket.request('message:delete', { messageId: id }),
+      ...emoji.map((e, i) =>
+        (i % 2 ? alice : carol).socket
+          .request('reaction:remove', { messageId: id, emoji: e })
+          .catch((err: unknown) => err),
+      ),
+    ]);
+    assert.equal(tomb.deleted, true);
+    [stored] = await serverHistory(bob, roomId);
+    assert.deepEqual([stored.deleted, stored.text], [true, '']);
+  });
+
   it('a mentioned member gets a notification on every device; @room notifies every member but the author', async () => {
     const roomId = await room('mentions');
     const onAlice = [collect(alice, 'notification'), collect(alice2, 'notification')];

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { isValidObjectId, Model, mongo, Types, UpdateQuery } from 'mongoose';
+import { FilterQuery, isValidObjectId, Model, mongo, Types, UpdateQuery } from 'mongoose';
 import { parseMentions } from '../mentions/mention-parser';
 import { searchTokens } from '../search/search-tokens';
 import { MessageAttachment, MessageRecord } from './message.entity';
@@ -92,23 +92,44 @@ export class MessagesRepository {
   }
 
   /**
-   * Applies a change stamped with `changeSeq`, unless a later change already landed (concurrent edits:
-   * the higher changeSeq wins). Returns the stored message either way, or null if it is gone.
+   * Stores an edit stamped `changeSeq` if no later change landed, the message is not deleted and its text
+   * is still the one the author saw (`seenEditedAt`). When `applied` is false the caller looks at the
+   * stored message: deleted, or edited meanwhile (that edit stands), or only a later reaction or thread
+   * reply landed (then it tries again with a fresh stamp, so an edit is never lost to a reaction).
    */
-  async applyChange(
+  async applyEdit(
     id: string,
     changeSeq: number,
-    changes: Partial<Pick<MessageRecord, 'text' | 'editedAt' | 'deletedAt' | 'deletedBy'>>,
+    text: string,
+    editedAt: Date,
+    seenEditedAt: Date | null,
   ): Promise<{ message: MessageRecord; applied: boolean } | null> {
-    return this.applyStamped(id, changeSeq, {
-      $set: {
-        ...changes,
-        changeSeq,
-        ...(changes.text !== undefined
-          ? { mentions: parseMentions(changes.text), tokens: searchTokens(changes.text) }
-          : {}),
+    return this.applyStamped(
+      id,
+      changeSeq,
+      {
+        $set: { text, editedAt, changeSeq, mentions: parseMentions(text), tokens: searchTokens(text) },
       },
-    });
+      { deletedAt: null, editedAt: seenEditedAt },
+    );
+  }
+
+  /**
+   * Turns the message into a tombstone stamped `changeSeq` unless a later change landed or it is already
+   * deleted (then `applied` is false; a caller that finds it not deleted tries again with a fresh stamp).
+   */
+  async applyDelete(
+    id: string,
+    changeSeq: number,
+    deletedBy: string,
+    deletedAt: Date,
+  ): Promise<{ message: MessageRecord; applied: boolean } | null> {
+    return this.applyStamped(
+      id,
+      changeSeq,
+      { $set: { text: '', deletedAt, deletedBy, changeSeq, mentions: [], tokens: [] } },
+      { deletedAt: null },
+    );
   }
 
   /**
@@ -231,17 +252,18 @@ export class MessagesRepository {
 
   /**
    * The one way a message changes: `update` applies only if no later change landed (the stored changeSeq
-   * is lower than `changeSeq`). Returns the stored message either way (`applied` says which), or null if
-   * it is gone.
+   * is lower than `changeSeq`) and the message still matches `expected`. Returns the stored message either
+   * way (`applied` says which), or null if it is gone.
    */
   private async applyStamped(
     id: string,
     changeSeq: number,
     update: UpdateQuery<MessageDocument>,
+    expected: FilterQuery<MessageDocument> = {},
   ): Promise<{ message: MessageRecord; applied: boolean } | null> {
     if (!isValidObjectId(id)) return null;
     const doc = await this.model
-      .findOneAndUpdate({ _id: id, changeSeq: { $lt: changeSeq } }, update, { new: true })
+      .findOneAndUpdate({ ...expected, _id: id, changeSeq: { $lt: changeSeq } }, update, { new: true })
       .lean<LeanMessage>()
       .exec();
     if (doc) return { message: toRecord(doc), applied: true };

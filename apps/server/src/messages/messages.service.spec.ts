@@ -123,10 +123,39 @@ class FakeMessages {
     );
     return row ? { ...row } : null;
   }
-  async applyChange(id: string, changeSeq: number, changes: Partial<MessageRecord>) {
+  /**
+   * Runs once, on the stored row, before the next edit or delete is stored: another change that
+   * landed between the caller's read and its write (it must take its own stamp from `rooms`).
+   */
+  concurrentChange: ((row: MessageRecord) => void) | undefined;
+
+  async applyEdit(id: string, changeSeq: number, text: string, editedAt: Date, seenEditedAt: Date | null) {
+    return this.applyStamped(
+      id,
+      changeSeq,
+      (r) => r.deletedAt === null && r.editedAt?.getTime() === seenEditedAt?.getTime(),
+      { text, editedAt },
+    );
+  }
+  async applyDelete(id: string, changeSeq: number, deletedBy: string, deletedAt: Date) {
+    return this.applyStamped(id, changeSeq, (r) => r.deletedAt === null, {
+      text: '',
+      deletedAt,
+      deletedBy,
+    });
+  }
+  private async applyStamped(
+    id: string,
+    changeSeq: number,
+    expected: (row: MessageRecord) => boolean,
+    changes: Partial<MessageRecord>,
+  ) {
     const row = this.rows.find((r) => r.id === id);
     if (!row) return null;
-    if (row.changeSeq >= changeSeq) return { message: { ...row }, applied: false };
+    const concurrent = this.concurrentChange;
+    this.concurrentChange = undefined;
+    concurrent?.(row);
+    if (row.changeSeq >= changeSeq || !expected(row)) return { message: { ...row }, applied: false };
     Object.assign(row, changes, { changeSeq });
     return { message: { ...row }, applied: true };
   }
@@ -397,6 +426,50 @@ describe('MessagesService', () => {
     assert.ok(
       (await rejection(service.edit(alice, { messageId: ack.id, text: 'back' }))) instanceof ConflictError,
     );
+  });
+
+  it('stores an edit that a reaction overtook, with a fresher stamp, and announces it once', async () => {
+    const ack = await service.send(alice, { roomId: ROOM, text: 'old', clientMessageId: 'c1' });
+    messages.concurrentChange = (row) => {
+      // A reaction took the next counter value and landed before the edit's write.
+      row.reactions = { '👍': ['bob'] };
+      row.changeSeq = rooms.room.lastSeq + 2;
+      rooms.room.lastSeq += 2;
+    };
+    const edited = await service.edit(alice, { messageId: ack.id, text: 'new' });
+    assert.deepEqual([edited.text, edited.changeSeq], ['new', rooms.room.lastSeq]);
+    assert.deepEqual(messages.rows[0]?.reactions, { '👍': ['bob'] });
+    assert.equal(emitted.filter(([name]) => name === 'message.updated').length, 1);
+  });
+
+  it('lets an edit of the author stored first stand, and never edits a message deleted meanwhile', async () => {
+    const ack = await service.send(alice, { roomId: ROOM, text: 'old', clientMessageId: 'c1' });
+    messages.concurrentChange = (row) => {
+      Object.assign(row, { text: 'first', editedAt: new Date(1), changeSeq: ++rooms.room.lastSeq });
+    };
+    const answer = await service.edit(alice, { messageId: ack.id, text: 'second' });
+    assert.equal(answer.text, 'first');
+    assert.equal(messages.rows[0]?.text, 'first');
+    assert.equal(emitted.filter(([name]) => name === 'message.updated').length, 0);
+
+    messages.concurrentChange = (row) => {
+      Object.assign(row, { text: '', deletedAt: new Date(), changeSeq: ++rooms.room.lastSeq });
+    };
+    assert.ok(
+      (await rejection(service.edit(alice, { messageId: ack.id, text: 'back' }))) instanceof ConflictError,
+    );
+    assert.deepEqual([messages.rows[0]?.text, messages.rows[0]?.deletedAt !== null], ['', true]);
+  });
+
+  it('deletes a message although an edit or a reaction landed first', async () => {
+    const ack = await service.send(alice, { roomId: ROOM, text: 'old', clientMessageId: 'c1' });
+    messages.concurrentChange = (row) => {
+      Object.assign(row, { text: 'edited', editedAt: new Date(), changeSeq: rooms.room.lastSeq + 5 });
+      rooms.room.lastSeq += 5;
+    };
+    const tomb = await service.delete(mod, ack.id);
+    assert.deepEqual([tomb.deleted, tomb.text, tomb.changeSeq], [true, '', rooms.room.lastSeq]);
+    assert.equal(emitted.filter(([name]) => name === 'message.deleted').length, 1);
   });
 
   it('pages history newest first with a seq cursor and says when there is nothing older', async () => {

@@ -7,6 +7,7 @@ import {
   ForbiddenError,
   NotFoundError,
   PayloadTooLargeError,
+  UnavailableError,
   ValidationFailedError,
 } from '../common/domain-error';
 import { DomainEvents } from '../common/domain-events';
@@ -21,6 +22,12 @@ import { MessageGroupCommit } from './message-group-commit';
 import { MessagesRepository } from './messages.repository';
 import { HookRunner } from '../plugins/hook-runner';
 import { toPluginMessage, toPluginUser } from '../plugins/hook-payloads';
+
+/**
+ * Fresh stamps a change of a message (edit, delete, reaction) tries when other changes keep landing first;
+ * each retry takes a higher counter value.
+ */
+export const CHANGE_STAMP_ATTEMPTS = 8;
 
 export interface SendMessageInput {
   roomId: string;
@@ -206,13 +213,22 @@ export class MessagesService implements OnModuleInit, OnModuleDestroy {
       text,
     });
     if (checked.text !== text) text = this.checkText(checked.text);
-    const changeSeq = await this.rooms.nextSeq(room.id);
-    if (changeSeq === null) throw new NotFoundError('room', 'roomId');
-    const result = await this.messages.applyChange(message.id, changeSeq, { text, editedAt: new Date() });
-    if (!result) throw new NotFoundError('message', 'messageId');
-    const view = toMessageView(result.message);
-    if (result.applied) this.events.emit('message.updated', { message: view, actor: user });
-    return view;
+    for (let attempt = 0; attempt < CHANGE_STAMP_ATTEMPTS; attempt += 1) {
+      const changeSeq = await this.rooms.nextSeq(room.id);
+      if (changeSeq === null) throw new NotFoundError('room', 'roomId');
+      const result = await this.messages.applyEdit(message.id, changeSeq, text, new Date(), message.editedAt);
+      if (!result) throw new NotFoundError('message', 'messageId');
+      const view = toMessageView(result.message);
+      if (result.applied) {
+        this.events.emit('message.updated', { message: view, actor: user });
+        return view;
+      }
+      if (result.message.deletedAt) throw new ConflictError('the message was deleted', 'messageId');
+      // Another edit of the author's landed first: it stands. Otherwise a reaction or a thread reply
+      // took a later stamp meanwhile; take a fresher one.
+      if (result.message.editedAt?.getTime() !== message.editedAt?.getTime()) return view;
+    }
+    throw new UnavailableError('the message is changing too fast; try again');
   }
 
   /** The author (still a member) or a room moderator deletes; the message becomes a tombstone. Idempotent. */
@@ -229,17 +245,21 @@ export class MessagesService implements OnModuleInit, OnModuleDestroy {
       user: toPluginUser(user),
       message: toPluginMessage(message),
     });
-    const changeSeq = await this.rooms.nextSeq(room.id);
-    if (changeSeq === null) throw new NotFoundError('room', 'roomId');
-    const result = await this.messages.applyChange(message.id, changeSeq, {
-      text: '',
-      deletedAt: new Date(),
-      deletedBy: user.id,
-    });
-    if (!result) throw new NotFoundError('message', 'messageId');
-    const view = toMessageView(result.message);
-    if (result.applied) this.events.emit('message.deleted', { message: view, actor: user });
-    return view;
+    for (let attempt = 0; attempt < CHANGE_STAMP_ATTEMPTS; attempt += 1) {
+      const changeSeq = await this.rooms.nextSeq(room.id);
+      if (changeSeq === null) throw new NotFoundError('room', 'roomId');
+      const result = await this.messages.applyDelete(message.id, changeSeq, user.id, new Date());
+      if (!result) throw new NotFoundError('message', 'messageId');
+      const view = toMessageView(result.message);
+      if (result.applied) {
+        this.events.emit('message.deleted', { message: view, actor: user });
+        return view;
+      }
+      // Deleted meanwhile by someone else: done. Otherwise a later change (a reaction, an edit) landed
+      // first; a deletion still wins, with a fresher stamp.
+      if (result.message.deletedAt) return view;
+    }
+    throw new UnavailableError('the message is changing too fast; try again');
   }
 
   /** Newest first, `before` is a seq cursor; tombstones are included so clients can drop what they hold. */

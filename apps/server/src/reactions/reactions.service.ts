@@ -5,13 +5,12 @@ import { DomainEvents } from '../common/domain-events';
 import { MessageView, toMessageView } from '../messages/message.entity';
 import '../messages/messages.events';
 import { MessagesRepository } from '../messages/messages.repository';
+import { CHANGE_STAMP_ATTEMPTS } from '../messages/messages.service';
 import { RoomAccess } from '../rooms/room-access.service';
 import { RoomsRepository } from '../rooms/rooms.repository';
 
 /** Distinct emoji one message may carry; bounds the document. */
 export const REACTION_KINDS_MAX = 50;
-/** Fresh stamps tried when other changes keep landing first (each retry takes a higher counter value). */
-const STAMP_ATTEMPTS = 8;
 
 /**
  * Reactions are part of the message: each add/remove stamps a fresh changeSeq and emits
@@ -45,7 +44,7 @@ export class ReactionsService {
       throw err;
     }
     let current = message;
-    for (let attempt = 0; attempt < STAMP_ATTEMPTS; attempt += 1) {
+    for (let attempt = 0; attempt < CHANGE_STAMP_ATTEMPTS; attempt += 1) {
       if (current.deletedAt) throw new ConflictError('the message was deleted', 'messageId');
       const users = current.reactions?.[emoji] ?? [];
       if (users.includes(user.id) === add) return toMessageView(current);
