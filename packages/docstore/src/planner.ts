@@ -18,6 +18,11 @@ export interface Plan {
   providesSort: boolean;
   /** True when the index bounds select exactly the filter's matches, so the filter need not be re-run. */
   exact: boolean;
+  /**
+   * Set when every field of a unique index (or `_id`) is bound to points: the full keys, each naming at most
+   * one document, read with a lookup instead of a range scan. Same order as `intervals`.
+   */
+  points?: Buffer[];
 }
 
 interface FieldBound {
@@ -127,6 +132,8 @@ function planForIndex(ix: IndexSpec, filter: Document, sort: SortSpec): { plan: 
     score += 5;
     break;
   }
+  const points =
+    !intervals && eqFields === ix.key.length && (ix.unique || ix.id === 0) ? prefixes : undefined;
   if (!intervals)
     intervals =
       eqFields === 0 ? [[Buffer.alloc(0), Buffer.from([0xff])]] : prefixes.map((p) => [p, prefixEnd(p)]);
@@ -154,7 +161,7 @@ function planForIndex(ix: IndexSpec, filter: Document, sort: SortSpec): { plan: 
   if (ix.unique && eqFields === ix.key.length) score += 2;
   if (ix.id === 0) score += 1;
   const exact = !ix.multikey && coversExactly(filter, used);
-  return { plan: { index: ix, intervals, reverse, providesSort, exact }, score };
+  return { plan: { index: ix, intervals, reverse, providesSort, exact, points }, score };
 }
 
 /** Whether a value encodes losslessly (Long beyond 2^53 and Decimal128 become doubles in keys). */
@@ -203,6 +210,10 @@ export function choosePlan(meta: CollectionMeta, filter: Document, sort: SortSpe
 
 /** Streams the documents a plan reads, deduplicated for multikey indexes; the caller applies the filter. */
 export function* executePlan(storage: Storage, meta: CollectionMeta, plan: Plan): Generator<StoredDoc> {
+  if (plan.index && plan.points) {
+    yield* readPoints(storage, meta, plan.index, plan.reverse ? [...plan.points].reverse() : plan.points);
+    return;
+  }
   const docsPrefix = storage.docsPrefix(meta);
   if (!plan.index || plan.index.id === 0) {
     const intervals: Array<[Buffer, Buffer]> = plan.index
@@ -231,6 +242,30 @@ export function* executePlan(storage: Storage, meta: CollectionMeta, plan: Plan)
       const stored = storage.getById(meta, idKey);
       if (stored) yield stored;
     }
+  }
+}
+
+/**
+ * The documents of full unique keys (no key encoding is a prefix of another, so the range [key, prefixEnd(key))
+ * the scan would read holds that key alone), deduplicated when a multikey index names one document twice.
+ */
+function* readPoints(
+  storage: Storage,
+  meta: CollectionMeta,
+  index: IndexSpec,
+  points: Buffer[],
+): Generator<StoredDoc> {
+  const seen = points.length > 1 ? new Set<string>() : null;
+  for (const key of points) {
+    const idKey = index.id === 0 ? key : storage.uniqueIndexEntry(index, key);
+    if (!idKey) continue;
+    if (seen) {
+      const k = idKey.toString('latin1');
+      if (seen.has(k)) continue;
+      seen.add(k);
+    }
+    const stored = storage.getById(meta, idKey);
+    if (stored) yield stored;
   }
 }
 

@@ -372,6 +372,12 @@ export class Storage {
     }
   }
 
+  /** The `_id` key a unique index holds for a full key, if any. */
+  uniqueIndexEntry(ix: IndexSpec, key: Buffer): Buffer | undefined {
+    const value = this.indexDb.get(Buffer.concat([u32(ix.id), key]));
+    return value ? asBuffer(value) : undefined;
+  }
+
   indexPrefix(ix: IndexSpec): Buffer {
     return u32(ix.id);
   }
