@@ -7,6 +7,7 @@ import { RateLimiterFactory } from '../cluster/rate-limiter.factory';
 import { ConflictError, ForbiddenError, RateLimitedError, UnauthorizedError } from '../common/domain-error';
 import { DomainEvents } from '../common/domain-events';
 import { AppConfig } from '../config/app-config';
+import { AuthStateVersionRepository } from '../users/auth-state-version.repository';
 import { UserRecord } from '../users/user.entity';
 import { NewUser, UsersRepository } from '../users/users.repository';
 import { AuthRevokedNotice } from './auth.events';
@@ -14,9 +15,24 @@ import { AuthService, LOGIN_LIMITS } from './auth.service';
 import { PasswordHasher } from './password-hasher';
 import { RefreshTokenRecord, SessionRecord, SessionsRepository } from './sessions.repository';
 
+/** The auth state version as the real repositories keep it: bumped after each auth-relevant write. */
+class FakeAuthState {
+  version = 0;
+  reads = 0;
+  async read(): Promise<number> {
+    this.reads += 1;
+    return this.version;
+  }
+  async bump(): Promise<void> {
+    this.version += 1;
+  }
+}
+
 class FakeUsersRepository {
   readonly rows = new Map<string, UserRecord>();
   private next = 1;
+
+  constructor(private readonly authState: FakeAuthState) {}
 
   async create(user: NewUser): Promise<UserRecord> {
     if ([...this.rows.values()].some((u) => u.username.toLowerCase() === user.username.toLowerCase())) {
@@ -53,6 +69,9 @@ class FakeUsersRepository {
     const row = this.rows.get(id);
     if (!row) return null;
     Object.assign(row, changes, { updatedAt: new Date() });
+    if (changes.role !== undefined || changes.bannedAt !== undefined || changes.passwordHash !== undefined) {
+      await this.authState.bump();
+    }
     return { ...row };
   }
 }
@@ -60,11 +79,15 @@ class FakeUsersRepository {
 class FakeSessionsRepository {
   readonly sessions = new Map<string, SessionRecord>();
   readonly tokens = new Map<string, RefreshTokenRecord>();
+  sessionReads = 0;
+
+  constructor(private readonly authState: FakeAuthState) {}
 
   async createSession(s: { id: string; userId: string; createdAt: Date; expiresAt: Date }): Promise<void> {
     this.sessions.set(s.id, { ...s, revokedAt: null, revokedReason: null });
   }
   async findSession(id: string): Promise<SessionRecord | null> {
+    this.sessionReads += 1;
     const s = this.sessions.get(id);
     return s ? { ...s } : null;
   }
@@ -72,6 +95,7 @@ class FakeSessionsRepository {
     const s = this.sessions.get(id);
     if (!s || s.revokedAt) return false;
     Object.assign(s, { revokedAt: at, revokedReason: reason });
+    await this.authState.bump();
     return true;
   }
   async revokeUserSessions(userId: string, reason: string, at: Date): Promise<number> {
@@ -82,6 +106,7 @@ class FakeSessionsRepository {
         n++;
       }
     }
+    if (n > 0) await this.authState.bump();
     return n;
   }
   async insertRefreshToken(t: RefreshTokenRecord): Promise<void> {
@@ -100,24 +125,28 @@ class FakeSessionsRepository {
 }
 
 describe('AuthService', () => {
+  let authState: FakeAuthState;
   let users: FakeUsersRepository;
   let sessions: FakeSessionsRepository;
   let revoked: AuthRevokedNotice[];
   let events: DomainEvents;
   let config: AppConfig;
   let auth: AuthService;
+  let bus: InProcessClusterBus;
 
   beforeEach(() => {
-    users = new FakeUsersRepository();
-    sessions = new FakeSessionsRepository();
+    authState = new FakeAuthState();
+    users = new FakeUsersRepository(authState);
+    sessions = new FakeSessionsRepository(authState);
     config = Object.assign(new AppConfig(), { TOKEN_SECRET: 'x'.repeat(40) });
-    const bus = new InProcessClusterBus();
+    bus = new InProcessClusterBus();
     revoked = [];
     bus.subscribe('auth.revoked', (notice) => revoked.push(notice));
     events = new DomainEvents(new EventEmitter2());
     auth = new AuthService(
       users as unknown as UsersRepository,
       sessions as unknown as SessionsRepository,
+      authState as unknown as AuthStateVersionRepository,
       new PasswordHasher({ N: 1024, r: 8, p: 1 }),
       new JwtService({ secret: config.TOKEN_SECRET }),
       config,
@@ -166,6 +195,71 @@ describe('AuthService', () => {
     assert.ok(sessions.sessions.has(user.sessionId));
     await assert.rejects(auth.authenticate(`${tokens.accessToken}x`), UnauthorizedError);
     await assert.rejects(auth.authenticate('not-a-jwt'), UnauthorizedError);
+  });
+
+  it('checks a session it has checked before without reading it again while the auth state is unchanged', async () => {
+    const tokens = await auth.register({ username: 'ada', password: 'password1' });
+    const first = await auth.authenticate(tokens.accessToken);
+    const readsAfterFirst = sessions.sessionReads;
+    const again = await Promise.all([
+      auth.authenticate(tokens.accessToken),
+      auth.authenticate(tokens.accessToken),
+    ]);
+    assert.equal(sessions.sessionReads, readsAfterFirst);
+    assert.equal(again[0], first, 'the same AuthUser object is handed out (shared by the session’s sockets)');
+    assert.ok(authState.reads >= 2, 'the version is read for every check');
+  });
+
+  it('sees a role change made on another node at the next check (the version moved, no notice needed)', async () => {
+    await auth.register({ username: 'first', password: 'password1' });
+    const tokens = await auth.register({ username: 'ada', password: 'password1' });
+    assert.equal((await auth.authenticate(tokens.accessToken)).role, 'member');
+    // Another node's repository: the same write and version bump, and nothing reaches this node's bus.
+    users.rows.get(tokens.user.id)!.role = 'moderator';
+    await authState.bump();
+    assert.equal((await auth.authenticate(tokens.accessToken)).role, 'moderator');
+  });
+
+  it('refuses a cached session at the next check once another node revoked it or banned its account', async () => {
+    const a = await auth.register({ username: 'ada', password: 'password1' });
+    const b = await auth.register({ username: 'bob', password: 'password1' });
+    await auth.authenticate(a.accessToken);
+    await auth.authenticate(b.accessToken);
+    const sessionA = sessions.sessions.get((await auth.authenticate(a.accessToken)).sessionId)!;
+    sessionA.revokedAt = new Date();
+    await authState.bump();
+    await assert.rejects(auth.authenticate(a.accessToken), UnauthorizedError);
+    users.rows.get(b.user.id)!.bannedAt = new Date();
+    await authState.bump();
+    await assert.rejects(auth.authenticate(b.accessToken), UnauthorizedError);
+  });
+
+  it('refuses a session past its end even when it is cached', async () => {
+    const tokens = await auth.register({ username: 'ada', password: 'password1' });
+    const sessionId = tokens.refreshToken.split('.')[0]!;
+    sessions.sessions.get(sessionId)!.expiresAt = new Date(Date.now() + 40);
+    await auth.authenticate(tokens.accessToken);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    await assert.rejects(auth.authenticate(tokens.accessToken), UnauthorizedError);
+  });
+
+  it('re-authenticates a socket’s user: the new role after a change, UnauthorizedError once the session ended', async () => {
+    await auth.register({ username: 'first', password: 'password1' });
+    const tokens = await auth.register({ username: 'ada', password: 'password1' });
+    const user = await auth.authenticate(tokens.accessToken);
+    assert.equal(await auth.reauthenticate(user), user);
+    await users.update(user.id, { role: 'moderator' });
+    const promoted = await auth.reauthenticate(user);
+    assert.equal(promoted.role, 'moderator');
+    await auth.logout(promoted);
+    await assert.rejects(auth.reauthenticate(promoted), UnauthorizedError);
+  });
+
+  it('tells every node when an account’s role changed', async () => {
+    const changed: string[] = [];
+    bus.subscribe('auth.role-changed', (notice) => changed.push(notice.userId));
+    await events.emitAsync('user.role.changed', { userId: 'u1', role: 'moderator', by: 'admin' });
+    assert.deepEqual(changed, ['u1']);
   });
 
   it('rotates the refresh token: each works once and the new pair stays in the same session', async () => {

@@ -13,11 +13,14 @@ import {
 import { DomainEvents } from '../common/domain-events';
 import { AppConfig } from '../config/app-config';
 import { toUserView, UserRecord, UserView } from '../users/user.entity';
+import { AuthStateVersionRepository } from '../users/auth-state-version.repository';
 import { UsersRepository } from '../users/users.repository';
 import { AuthUser, Role } from './auth-user';
+import { AuthenticatedSessionCache } from './authenticated-session.cache';
 import { AuthRevokedNotice } from './auth.events';
 import { PasswordHasher } from './password-hasher';
 import { SessionsRepository } from './sessions.repository';
+import { SharedFreshRead } from './shared-fresh-read';
 import { HookRunner } from '../plugins/hook-runner';
 import { toPluginUser } from '../plugins/hook-payloads';
 
@@ -47,7 +50,10 @@ const sha256 = (value: string) => createHash('sha256').update(value).digest('hex
 /**
  * Accounts' credentials, sessions and tokens. `authenticate()` is the one check of an access token,
  * used by the HTTP guard and the Socket.IO handshake alike: signature and expiry, then the session
- * record (so logout/ban/password change take effect at once), then the account (role, ban).
+ * record (so logout/ban/password change take effect at once), then the account (role, ban). Sessions
+ * this node has checked are cached, valid only while the auth state version (read afresh for every
+ * check, one read shared by concurrent checks) is the one they were read at: every change that could
+ * refuse or demote a token bumps it, on whichever node it is made.
  */
 @Injectable()
 export class AuthService implements OnModuleInit, OnModuleDestroy {
@@ -55,11 +61,14 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
   private readonly failedLoginsByAccount: RateLimiter;
   private readonly failedLoginsByIp: RateLimiter;
   private readonly registrationsByIp: RateLimiter | undefined;
-  private unsubscribe: (() => void) | undefined;
+  private readonly unsubscribers: (() => void)[] = [];
+  private readonly authStateVersion: SharedFreshRead<number>;
+  private readonly sessionCache = new AuthenticatedSessionCache();
 
   constructor(
     private readonly users: UsersRepository,
     private readonly sessions: SessionsRepository,
+    authState: AuthStateVersionRepository,
     private readonly hasher: PasswordHasher,
     private readonly jwt: JwtService,
     private readonly config: AppConfig,
@@ -69,6 +78,7 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
     /** Plugins' user.beforeLogin / user.afterRegister hooks (absent in unit tests). */
     @Optional() private readonly hooks?: HookRunner,
   ) {
+    this.authStateVersion = new SharedFreshRead(() => authState.read());
     this.failedLoginsByAccount = limiters.create({
       keyPrefix: 'login-fail:account',
       ...LOGIN_LIMITS.account,
@@ -84,11 +94,14 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleInit(): void {
-    this.unsubscribe = this.events.on('user.banned', (event) => this.revokeUser(event.userId, 'banned'));
+    this.unsubscribers.push(
+      this.events.on('user.banned', (event) => this.revokeUser(event.userId, 'banned')),
+      this.events.on('user.role.changed', (event) => this.publishRoleChanged(event.userId)),
+    );
   }
 
   onModuleDestroy(): void {
-    this.unsubscribe?.();
+    for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
   }
 
   async authenticate(accessToken: string): Promise<AuthUser> {
@@ -101,17 +114,41 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
     if (typeof claims.sub !== 'string' || typeof claims.sid !== 'string') {
       throw new UnauthorizedError('invalid or expired access token');
     }
-    // Both keys are in the signed claims: one round trip's wait instead of two (every socket handshake
-    // and every HTTP request comes through here).
+    return this.sessionUser(claims.sub, claims.sid);
+  }
+
+  /**
+   * The account as the session authenticates it now (role changed, or UnauthorizedError if the session
+   * ended): for a socket authenticated earlier, when a change notice may concern it.
+   */
+  async reauthenticate(user: AuthUser): Promise<AuthUser> {
+    return this.sessionUser(user.id, user.sessionId);
+  }
+
+  private async sessionUser(userId: string, sessionId: string): Promise<AuthUser> {
+    // Read before the session and the account: a change after this read bumps the version past it, so an
+    // entry filled from what follows is never trusted beyond what it saw.
+    const version = await this.authStateVersion.get();
+    const cached = this.sessionCache.get(sessionId, userId, version);
+    if (cached) return cached;
+    // Both keys are in the signed claims: one round trip's wait instead of two.
     const [session, user] = await Promise.all([
-      this.sessions.findSession(claims.sid),
-      this.users.findById(claims.sub),
+      this.sessions.findSession(sessionId),
+      this.users.findById(userId),
     ]);
-    if (!session || session.userId !== claims.sub || session.revokedAt) {
+    const now = Date.now();
+    if (!session || session.userId !== userId || session.revokedAt || session.expiresAt.getTime() <= now) {
       throw new UnauthorizedError('session has ended');
     }
     if (!user || user.bannedAt) throw new UnauthorizedError('session has ended');
-    return { id: user.id, username: user.username, role: user.role, sessionId: session.id };
+    const authUser: AuthUser = {
+      id: user.id,
+      username: user.username,
+      role: user.role,
+      sessionId: session.id,
+    };
+    this.sessionCache.set(sessionId, { user: authUser, expiresAt: session.expiresAt.getTime(), version });
+    return authUser;
   }
 
   /**
@@ -259,6 +296,7 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
       }
     } else if (existing.role !== 'admin') {
       await this.users.update(existing.id, { role: 'admin' });
+      await this.publishRoleChanged(existing.id);
       this.logger.log(`account '${username}' promoted to admin from ADMIN_USERNAME`);
     }
   }
@@ -310,6 +348,11 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
 
   private async publishRevoked(notice: AuthRevokedNotice): Promise<void> {
     await this.bus.publish('auth.revoked', notice);
+  }
+
+  /** Live sockets of the user, on every node, take the role the account has now. */
+  private async publishRoleChanged(userId: string): Promise<void> {
+    await this.bus.publish('auth.role-changed', { userId });
   }
 }
 

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
+import type { Collection } from 'mongodb';
 import { Model } from 'mongoose';
+import { AuthStateVersionRepository } from '../users/auth-state-version.repository';
 import { RefreshTokenDocument, SessionDocument } from './sessions.schema';
 
 export interface SessionRecord {
@@ -20,13 +22,22 @@ export interface RefreshTokenRecord {
   expiresAt: Date;
 }
 
-/** Sessions and their refresh tokens (hashed). All I/O of the auth feature lives here. */
+/**
+ * Sessions and their refresh tokens (hashed). All I/O of the auth feature lives here. A revocation bumps
+ * the auth state version (AuthStateVersionRepository) once written, before the caller announces it.
+ */
 @Injectable()
 export class SessionsRepository {
+  /** The driver's collection under the model (string ids), for the hot read. */
+  private readonly sessionRows: Collection<SessionDocument>;
+
   constructor(
     @InjectModel(SessionDocument.name) private readonly sessions: Model<SessionDocument>,
     @InjectModel(RefreshTokenDocument.name) private readonly tokens: Model<RefreshTokenDocument>,
-  ) {}
+    private readonly authState: AuthStateVersionRepository,
+  ) {
+    this.sessionRows = sessions.db.collection<SessionDocument>(sessions.collection.collectionName);
+  }
 
   async createSession(session: {
     id: string;
@@ -44,8 +55,9 @@ export class SessionsRepository {
     });
   }
 
+  /** The driver collection, not a mongoose query: read by every authentication that misses the cache. */
   async findSession(id: string): Promise<SessionRecord | null> {
-    const doc = await this.sessions.findById(id).lean<SessionDocument>().exec();
+    const doc = await this.sessionRows.findOne({ _id: id });
     return doc
       ? {
           id: doc._id,
@@ -63,7 +75,9 @@ export class SessionsRepository {
     const res = await this.sessions
       .updateOne({ _id: id, revokedAt: null }, { $set: { revokedAt: at, revokedReason: reason } })
       .exec();
-    return res.modifiedCount > 0;
+    if (res.modifiedCount === 0) return false;
+    await this.authState.bump();
+    return true;
   }
 
   /** Revokes every live session of the user; returns how many. */
@@ -71,6 +85,7 @@ export class SessionsRepository {
     const res = await this.sessions
       .updateMany({ userId, revokedAt: null }, { $set: { revokedAt: at, revokedReason: reason } })
       .exec();
+    if (res.modifiedCount > 0) await this.authState.bump();
     return res.modifiedCount;
   }
 

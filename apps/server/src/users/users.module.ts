@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
+import { AuthStateVersionRepository } from './auth-state-version.repository';
 import { UsersController } from './users.controller';
 import { UsersRepository } from './users.repository';
 import { UserDocument, UserSchema } from './users.schema';
@@ -9,7 +10,7 @@ import { UsersService } from './users.service';
 @Module({
   imports: [MongooseModule.forFeature([{ name: UserDocument.name, schema: UserSchema }])],
   controllers: [UsersController],
-  providers: [UsersRepository, UsersService],
-  exports: [UsersRepository, UsersService],
+  providers: [UsersRepository, UsersService, AuthStateVersionRepository],
+  exports: [UsersRepository, UsersService, AuthStateVersionRepository],
 })
 export class UsersModule {}

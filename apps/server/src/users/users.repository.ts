@@ -3,6 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import { isValidObjectId, Model, Types } from 'mongoose';
 import { Role } from '../auth/auth-user';
 import { ConflictError } from '../common/domain-error';
+import { AuthStateVersionRepository } from './auth-state-version.repository';
 import { UserRecord } from './user.entity';
 import { UserDocument } from './users.schema';
 
@@ -25,10 +26,16 @@ export interface UserPageQuery {
 
 const DUPLICATE_KEY = 11000;
 
+/** Changes after which an access token of the account may grant less (or nothing): see AuthStateVersion. */
+const AUTH_FIELDS = ['role', 'bannedAt', 'passwordHash'] as const;
+
 /** All account I/O; returns plain UserRecords. */
 @Injectable()
 export class UsersRepository {
-  constructor(@InjectModel(UserDocument.name) private readonly model: Model<UserDocument>) {}
+  constructor(
+    @InjectModel(UserDocument.name) private readonly model: Model<UserDocument>,
+    private readonly authState: AuthStateVersionRepository,
+  ) {}
 
   async create(user: NewUser): Promise<UserRecord> {
     try {
@@ -52,9 +59,14 @@ export class UsersRepository {
     return doc ? toRecord(doc) : null;
   }
 
+  /**
+   * The driver collection, not a mongoose query: every authentication that misses AuthService's cache
+   * reads the account (mongoose's query machinery cost more than the read itself in the handshake
+   * profile, docs/performance.md). No projection: the docstore compiles one per command.
+   */
   async findById(id: string): Promise<UserRecord | null> {
     if (!isValidObjectId(id)) return null;
-    const doc = await this.model.findById(id).lean<LeanUser>().exec();
+    const doc = await this.model.collection.findOne<LeanUser>({ _id: new Types.ObjectId(id) });
     return doc ? toRecord(doc) : null;
   }
 
@@ -104,6 +116,9 @@ export class UsersRepository {
       .findByIdAndUpdate(id, { $set: changes }, { new: true })
       .lean<LeanUser>()
       .exec();
+    // After the write, before the caller acknowledges or announces it: a node that reads the new version
+    // reads this change too.
+    if (doc && AUTH_FIELDS.some((field) => changes[field] !== undefined)) await this.authState.bump();
     return doc ? toRecord(doc) : null;
   }
 }

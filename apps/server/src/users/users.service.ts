@@ -83,6 +83,8 @@ export class UsersService {
     await this.getRecord(userId);
     const user = await this.users.update(userId, { role });
     if (!user) throw new NotFoundError('user', 'id');
+    // Awaited: the notice to the live sockets on every node is out before the change is acknowledged.
+    await this.events.emitAsync('user.role.changed', { userId, role, by: actor.id });
     return toUserView(user);
   }
 
