@@ -11,10 +11,11 @@ import '../auth/auth.events';
 import { AuthService } from '../auth/auth.service';
 import { corsOrigins } from '../bootstrap/create-app';
 import { ClusterBus } from '../cluster/cluster-bus';
-import { DomainError, toErrorBody } from '../common/domain-error';
+import { DomainError, toErrorBody, UnauthorizedError } from '../common/domain-error';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../health/metrics.service';
 import { RoomsRepository } from '../rooms/rooms.repository';
+import { AuthChange, AuthChangeLog } from './auth-change-log';
 import { Broadcaster, PalaverServer, PalaverSocket } from './broadcaster';
 import { roomChannel, userChannel } from './channels';
 import { SOCKET_GATEWAY_OPTIONS } from './socket-options';
@@ -24,14 +25,23 @@ import { SOCKET_GATEWAY_OPTIONS } from './socket-options';
  * as HTTP, token in `auth.token`), channel membership (`user:<id>` and `room:<id>` of each room), and
  * disconnection of sockets whose session was revoked on any node. Event handlers live in the feature
  * gateways (rooms.gateway.ts, messages.gateway.ts); the gate in front of them (unknown events,
- * non-object payloads) is the adapter's dispatcher (palaver-io.adapter.ts).
+ * non-object payloads) is the adapter's dispatcher (palaver-io.adapter.ts). A role change re-reads the
+ * user of the account's live sockets.
+ *
+ * A notice finds connected sockets only. One that arrives while a handshake is between its check and
+ * its connection would miss that socket, so each handshake notes the change log's position first and,
+ * once connected, re-checks its session if a change heard meanwhile may concern it.
  */
 @WebSocketGateway(SOCKET_GATEWAY_OPTIONS)
 export class RealtimeGateway
   implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, OnModuleDestroy
 {
   private readonly logger = new Logger(RealtimeGateway.name);
-  private unsubscribe: (() => void) | undefined;
+  private readonly unsubscribers: (() => void)[] = [];
+  private readonly authChanges = new AuthChangeLog();
+  /** The change log's position when each handshake still in progress began. */
+  private readonly handshakeStarts = new WeakMap<PalaverSocket, number>();
+  private server: PalaverServer | null = null;
 
   constructor(
     private readonly auth: AuthService,
@@ -43,6 +53,7 @@ export class RealtimeGateway
   ) {}
 
   afterInit(server: PalaverServer): void {
+    this.server = server;
     this.broadcaster.attach(server);
     const origins = corsOrigins(this.config);
     // Browsers send Origin; a page from a foreign origin may not open a socket with a user's token.
@@ -53,6 +64,7 @@ export class RealtimeGateway
       callback(allowed ? null : 'origin not allowed', allowed);
     };
     server.use((socket, next) => {
+      this.handshakeStarts.set(socket, this.authChanges.position);
       this.authenticate(socket).then(
         () => next(),
         (err: unknown) => {
@@ -62,15 +74,28 @@ export class RealtimeGateway
         },
       );
     });
-    this.unsubscribe = this.bus.subscribe('auth.revoked', (notice) => {
-      const count = this.broadcaster.disconnectLocalSockets(notice.userId, notice.reason, notice.sessionId);
-      if (count > 0)
-        this.logger.log(`disconnected ${count} socket(s) of user ${notice.userId}: ${notice.reason}`);
-    });
+    this.unsubscribers.push(
+      this.bus.subscribe('auth.revoked', (notice) => {
+        this.authChanges.record(notice);
+        const count = this.broadcaster.disconnectLocalSockets(notice.userId, notice.reason, notice.sessionId);
+        if (count > 0)
+          this.logger.log(`disconnected ${count} socket(s) of user ${notice.userId}: ${notice.reason}`);
+      }),
+      this.bus.subscribe('auth.role-changed', (notice) => {
+        this.authChanges.record(notice);
+        for (const socket of this.localSocketsOf(notice)) void this.recheck(socket);
+      }),
+    );
   }
 
-  handleConnection(): void {
+  handleConnection(socket: PalaverSocket): void {
     this.metrics.connectedSockets.inc();
+    const started = this.handshakeStarts.get(socket);
+    this.handshakeStarts.delete(socket);
+    const user = socket.data.user;
+    if (started !== undefined && this.authChanges.concernsSince(started, user.id, user.sessionId)) {
+      void this.recheck(socket);
+    }
   }
 
   handleDisconnect(): void {
@@ -78,8 +103,46 @@ export class RealtimeGateway
   }
 
   onModuleDestroy(): void {
-    this.unsubscribe?.();
+    for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
     this.broadcaster.detach();
+    this.server = null;
+  }
+
+  /**
+   * Checks a live socket's session afresh: disconnected (as a revocation notice would) if it ended, its
+   * user replaced if the account's role changed.
+   */
+  private async recheck(socket: PalaverSocket): Promise<void> {
+    const before = socket.data.user;
+    try {
+      const now = await this.auth.reauthenticate(before);
+      if (socket.connected && now.role !== before.role) socket.data.user = now;
+    } catch (err) {
+      if (!socket.connected) return;
+      if (err instanceof UnauthorizedError) {
+        socket.emit('session.ended', { reason: 'session_ended' });
+      } else {
+        // The check itself failed (database unreachable): the socket cannot be vouched for; its client
+        // reconnects, and its handshake checks the session again.
+        this.logger.warn(`re-check of a socket of user ${before.id} failed: ${(err as Error).message}`);
+      }
+      socket.disconnect(true);
+    }
+  }
+
+  /** This node's connected sockets of the user (of the session only, when the change names one). */
+  private localSocketsOf(change: AuthChange): PalaverSocket[] {
+    const nsp = this.server?.of('/');
+    const ids = nsp?.adapter.rooms.get(userChannel(change.userId));
+    if (!nsp || !ids) return [];
+    const sockets: PalaverSocket[] = [];
+    for (const id of ids) {
+      const socket = nsp.sockets.get(id);
+      if (socket && (change.sessionId === undefined || socket.data.user.sessionId === change.sessionId)) {
+        sockets.push(socket);
+      }
+    }
+    return sockets;
   }
 
   /**
