@@ -101,7 +101,7 @@ describe('auth changes made on node A apply to node B’s next check, with no cl
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(body),
       });
-    assert.equal((await refresh({ refreshToken: issued.refreshToken })).status, 201);
+    assert.equal((await refresh({ refreshToken: issued.refreshToken })).status, 200);
     assert.equal((await refresh({ refreshToken: issued.refreshToken })).status, 401);
     assert.equal(await statusOf(b, '/users/me', issued.accessToken), 401);
   });
