@@ -92,8 +92,56 @@ export function compileProjection(projection: unknown): ((docs: Document[]) => D
   if (typeof projection !== 'object' || Array.isArray(projection))
     throw badValue('projection must be an object');
   if (Object.keys(projection).length === 0) return null;
+  const plain = topLevelProjection(projection as Document);
+  if (plain) return (docs) => docs.map(plain);
   const q = new Query({}, MINGO_OPTIONS);
   return (docs) => q.find<Document>(docs, projection as Document).all();
+}
+
+/**
+ * A projection that only includes or only excludes top-level fields (mongoose's `select: false` fields,
+ * `{_id: 1, seq: 1}`), applied directly. Through mingo each such query copied the operator context and
+ * each returned document went through a cursor and `$project` of its own (≈ 15 µs per document, most of
+ * a history page's time); anything else (dotted paths, operators, expressions, a mix) still goes to mingo.
+ * Included fields come out in document order, `_id` first unless excluded, as MongoDB returns them.
+ */
+function topLevelProjection(projection: Document): ((doc: Document) => Document) | null {
+  let keepId = true;
+  const fields = new Set<string>();
+  let including: boolean | undefined;
+  for (const [field, value] of Object.entries(projection)) {
+    if (!isTopLevelField(field) && field !== '_id') return null;
+    if (typeof value !== 'number' && typeof value !== 'boolean') return null;
+    const include = value !== 0 && value !== false;
+    if (field === '_id') {
+      keepId = include;
+      continue;
+    }
+    if (including !== undefined && including !== include) return null;
+    including = include;
+    fields.add(field);
+  }
+  if (including === undefined) {
+    // Only `_id` named: {_id: 0} excludes it, {_id: 1} keeps nothing else.
+    return keepId ? (doc) => ('_id' in doc ? { _id: doc._id } : {}) : (doc) => without(doc, new Set(['_id']));
+  }
+  if (!including) {
+    if (!keepId) fields.add('_id');
+    return (doc) => without(doc, fields);
+  }
+  return (doc) => {
+    const out: Document = {};
+    for (const key of Object.keys(doc)) {
+      if (key === '_id' ? keepId : fields.has(key)) out[key] = doc[key];
+    }
+    return out;
+  };
+}
+
+function without(doc: Document, fields: Set<string>): Document {
+  const out: Document = {};
+  for (const key of Object.keys(doc)) if (!fields.has(key)) out[key] = doc[key];
+  return out;
 }
 
 export function sortDocs<T extends { doc: Document }>(items: T[], spec: SortSpec): T[] {
