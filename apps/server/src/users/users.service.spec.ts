@@ -126,6 +126,19 @@ describe('UsersService', () => {
     await assert.rejects(users.setRole(asAuth(admin), admin.id, 'member'), ForbiddenError);
   });
 
+  it('announces a role change (so live sockets take it) only once it is stored', async () => {
+    const admin = repo.add('admin', 'admin');
+    const member = repo.add('member');
+    const announced: { userId: string; role: string; stored: string }[] = [];
+    events.on('user.role.changed', (e) => {
+      announced.push({ userId: e.userId, role: e.role, stored: repo.rows.get(e.userId)!.role });
+    });
+    await users.setRole(asAuth(admin), member.id, 'moderator');
+    assert.deepEqual(announced, [{ userId: member.id, role: 'moderator', stored: 'moderator' }]);
+    await assert.rejects(users.setRole(asAuth(admin), admin.id, 'member'), ForbiddenError);
+    assert.equal(announced.length, 1, 'a refused change announces nothing');
+  });
+
   it('trims the display name', async () => {
     const member = repo.add('member');
     assert.equal((await users.updateProfile(asAuth(member), { displayName: '  Mem  ' })).displayName, 'Mem');
