@@ -11,7 +11,7 @@ import { registerUser, startTestServer, TestServer, TestUserClient, waitFor } fr
 function holdNextHandshake(): { checked: Promise<void>; release: () => void } {
   // On the prototype: the gateway's RoomsRepository need not be the instance app.get() finds.
   const proto = RoomsRepository.prototype;
-  const lookUp = proto.membershipsOf;
+  const lookUp = proto.membershipsOfUsers;
   let release!: () => void;
   const gate = new Promise<void>((resolve) => (release = resolve));
   let reached!: () => void;
@@ -22,11 +22,11 @@ function holdNextHandshake(): { checked: Promise<void>; release: () => void } {
       10_000,
     ).unref();
   });
-  proto.membershipsOf = async function (this: RoomsRepository, userId: string) {
-    proto.membershipsOf = lookUp;
+  proto.membershipsOfUsers = async function (this: RoomsRepository, userIds: readonly string[]) {
+    proto.membershipsOfUsers = lookUp;
     reached();
     await gate;
-    return lookUp.call(this, userId);
+    return lookUp.call(this, userIds);
   };
   return { checked, release };
 }

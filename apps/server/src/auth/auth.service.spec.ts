@@ -61,6 +61,9 @@ class FakeUsersRepository {
     const row = this.rows.get(id);
     return row ? { ...row } : null;
   }
+  async findRecordsById(ids: readonly string[]): Promise<Map<string, UserRecord>> {
+    return new Map(ids.filter((id) => this.rows.has(id)).map((id) => [id, { ...this.rows.get(id)! }]));
+  }
   async findByUsername(username: string): Promise<UserRecord | null> {
     const row = [...this.rows.values()].find((u) => u.username.toLowerCase() === username.toLowerCase());
     return row ? { ...row } : null;
@@ -85,6 +88,12 @@ class FakeSessionsRepository {
 
   async createSession(s: { id: string; userId: string; createdAt: Date; expiresAt: Date }): Promise<void> {
     this.sessions.set(s.id, { ...s, revokedAt: null, revokedReason: null });
+  }
+  async findSessions(ids: readonly string[]): Promise<Map<string, SessionRecord>> {
+    this.sessionReads += 1;
+    return new Map(
+      ids.filter((id) => this.sessions.has(id)).map((id) => [id, { ...this.sessions.get(id)! }]),
+    );
   }
   async findSession(id: string): Promise<SessionRecord | null> {
     this.sessionReads += 1;

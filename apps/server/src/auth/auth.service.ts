@@ -2,6 +2,7 @@ import { Injectable, Logger, OnModuleDestroy, OnModuleInit, Optional } from '@ne
 import { JwtService } from '@nestjs/jwt';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { ClusterBus } from '../cluster/cluster-bus';
+import { InFlightBatcher } from '../common/in-flight-batcher';
 import { RateLimiter, RateLimiterFactory } from '../cluster/rate-limiter.factory';
 import {
   ConflictError,
@@ -19,7 +20,7 @@ import { AuthUser, Role } from './auth-user';
 import { AuthenticatedSessionCache } from './authenticated-session.cache';
 import { AuthRevokedNotice } from './auth.events';
 import { PasswordHasher } from './password-hasher';
-import { SessionsRepository } from './sessions.repository';
+import { SessionRecord, SessionsRepository } from './sessions.repository';
 import { SharedFreshRead } from './shared-fresh-read';
 import { HookRunner } from '../plugins/hook-runner';
 import { toPluginUser } from '../plugins/hook-payloads';
@@ -64,6 +65,9 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
   private readonly unsubscribers: (() => void)[] = [];
   private readonly authStateVersion: SharedFreshRead<number>;
   private readonly sessionCache = new AuthenticatedSessionCache();
+  /** Cache misses' reads: checks arriving while one is in flight share the next (a reconnect storm). */
+  private readonly sessionReads: InFlightBatcher<string, SessionRecord>;
+  private readonly userReads: InFlightBatcher<string, UserRecord>;
 
   constructor(
     private readonly users: UsersRepository,
@@ -79,6 +83,8 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
     @Optional() private readonly hooks?: HookRunner,
   ) {
     this.authStateVersion = new SharedFreshRead(() => authState.read());
+    this.sessionReads = new InFlightBatcher((ids) => sessions.findSessions(ids));
+    this.userReads = new InFlightBatcher((ids) => users.findRecordsById(ids));
     this.failedLoginsByAccount = limiters.create({
       keyPrefix: 'login-fail:account',
       ...LOGIN_LIMITS.account,
@@ -133,8 +139,8 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
     if (cached) return cached;
     // Both keys are in the signed claims: one round trip's wait instead of two.
     const [session, user] = await Promise.all([
-      this.sessions.findSession(sessionId),
-      this.users.findById(userId),
+      this.sessionReads.load(sessionId),
+      this.userReads.load(userId),
     ]);
     const now = Date.now();
     if (!session || session.userId !== userId || session.revokedAt || session.expiresAt.getTime() <= now) {

@@ -12,8 +12,10 @@ import { AuthService } from '../auth/auth.service';
 import { corsOrigins } from '../bootstrap/create-app';
 import { ClusterBus } from '../cluster/cluster-bus';
 import { DomainError, toErrorBody, UnauthorizedError } from '../common/domain-error';
+import { InFlightBatcher } from '../common/in-flight-batcher';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../health/metrics.service';
+import { MembershipRecord } from '../rooms/room.entity';
 import { RoomsRepository } from '../rooms/rooms.repository';
 import { AuthChange, AuthChangeLog } from './auth-change-log';
 import { Broadcaster, PalaverServer, PalaverSocket } from './broadcaster';
@@ -42,6 +44,8 @@ export class RealtimeGateway
   /** The change log's position when each handshake still in progress began. */
   private readonly handshakeStarts = new WeakMap<PalaverSocket, number>();
   private server: PalaverServer | null = null;
+  /** The handshakes' room lookups: those arriving while one is in flight share the next read. */
+  private readonly memberships: InFlightBatcher<string, MembershipRecord[]>;
 
   constructor(
     private readonly auth: AuthService,
@@ -50,7 +54,9 @@ export class RealtimeGateway
     private readonly bus: ClusterBus,
     private readonly metrics: MetricsService,
     private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.memberships = new InFlightBatcher((userIds) => this.rooms.membershipsOfUsers(userIds));
+  }
 
   afterInit(server: PalaverServer): void {
     this.server = server;
@@ -161,7 +167,8 @@ export class RealtimeGateway
     socket.handshake.auth = NO_AUTH_PAYLOAD;
     socket.data.user = user;
     await socket.join(userChannel(user.id));
-    const memberships = await this.rooms.membershipsOf(user.id);
+    // A read that begins after the join above, shared with the handshakes waiting beside this one.
+    const memberships = (await this.memberships.load(user.id)) ?? [];
     await socket.join(memberships.map((m) => roomChannel(m.roomId)));
   }
 }

@@ -223,6 +223,24 @@ export class RoomsRepository {
     return docs.map(toMember);
   }
 
+  /**
+   * membershipsOf for several users in one read (the socket handshakes of a reconnect storm share reads):
+   * the driver collection, ordered by the { userId, roomId } index. Users without rooms are absent.
+   */
+  async membershipsOfUsers(userIds: readonly string[]): Promise<Map<string, MembershipRecord[]>> {
+    const docs = await this.members.collection
+      .find<LeanMember>({ userId: { $in: [...userIds] } })
+      .sort({ userId: 1, roomId: 1 })
+      .toArray();
+    const byUser = new Map<string, MembershipRecord[]>();
+    for (const doc of docs) {
+      const list = byUser.get(doc.userId);
+      if (list) list.push(toMember(doc));
+      else byUser.set(doc.userId, [toMember(doc)]);
+    }
+    return byUser;
+  }
+
   async membersOf(roomId: string, limit: number): Promise<MembershipRecord[]> {
     const docs = await this.members
       .find({ roomId })

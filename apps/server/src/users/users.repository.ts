@@ -70,6 +70,14 @@ export class UsersRepository {
     return doc ? toRecord(doc) : null;
   }
 
+  /** Several accounts in one read through the driver (authentications of a storm share reads). */
+  async findRecordsById(ids: readonly string[]): Promise<Map<string, UserRecord>> {
+    const valid = ids.filter((id) => isValidObjectId(id)).map((id) => new Types.ObjectId(id));
+    if (valid.length === 0) return new Map();
+    const docs = await this.model.collection.find<LeanUser>({ _id: { $in: valid } }).toArray();
+    return new Map(docs.map((doc) => [doc._id.toHexString(), toRecord(doc)]));
+  }
+
   async findByIds(ids: readonly string[]): Promise<UserRecord[]> {
     const valid = ids.filter((id) => isValidObjectId(id));
     if (valid.length === 0) return [];
