@@ -63,7 +63,7 @@ describe('plugin host: loading and the admin API', () => {
     assert.equal(byId.get('future')?.status, 'refused');
     assert.equal(
       byId.get('future')?.reason,
-      'apiVersion: plugin requires Plugin API ^2.0.0, this server provides 1.0.0',
+      'apiVersion: plugin requires Plugin API ^2.0.0, this server provides 1.1.0',
     );
     assert.equal(byId.get('crashing')?.status, 'failed');
     assert.match(byId.get('crashing')?.reason ?? '', /^cannot load: cannot start: missing thing$/);

@@ -160,6 +160,39 @@ describe('built-in plugins through the real server', () => {
       assert.deepEqual(res.usage, { bytes: 301_000, files: 2 });
       await setSettings('storage-quota', {});
     });
+
+    it('counts uploads still arriving: two that fit alone but not together cannot both be stored', async () => {
+      await setSettings('storage-quota', { defaultUser: { maxBytes: 801_000, maxFiles: 0 } });
+      const start = async () => {
+        const created = await createUpload(server, alice, room.id, 400_000);
+        assert.equal(created.status, 201, await created.text());
+        return created.headers.get('location')!.split('/').pop()!;
+      };
+      const [first, second] = [await start(), await start()];
+      assert.equal((await patch(server, alice, first, 0, randomBytes(300_000))).status, 204);
+      const quotaOf = () =>
+        admin.http.request<{ usage: object; inProgress: { bytes: number; files: number } }>(
+          'GET',
+          '/plugins/storage-quota/usage',
+          { query: { userId: alice.user!.id } },
+        );
+      assert.deepEqual((await quotaOf()).inProgress, { bytes: 300_000, files: 1 });
+      // 301,000 stored + 300,000 arriving leave 200,000: the second upload's 400,000 do not fit.
+      const refused = await patch(server, alice, second, 0, randomBytes(400_000));
+      assert.ok([400, 413].includes(refused.status), `status ${refused.status}`);
+      await waitFor(
+        async () => (await quotaOf()).inProgress.files === 1,
+        5000,
+        'the refused reservation let go',
+      );
+      // The first one, still within the quota with the second gone, finishes.
+      assert.equal((await patch(server, alice, first, 300_000, randomBytes(100_000))).status, 204);
+      await waitFor(async () => (await usage(alice.user!.id)).files === 3, 5000, 'usage after completion');
+      const after = await quotaOf();
+      assert.deepEqual(after.usage, { bytes: 701_000, files: 3 });
+      assert.deepEqual(after.inProgress, { bytes: 0, files: 0 });
+      await setSettings('storage-quota', {});
+    });
   });
 
   describe('moderation', () => {

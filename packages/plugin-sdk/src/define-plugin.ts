@@ -3,7 +3,7 @@ import type { HookName, HookPayloads, HookResults, PluginUser } from './hooks';
 import type { Permission, PluginContext } from './host-api';
 
 /** The Plugin API version this SDK describes; plugins declare a semver range of it (`apiVersion`). */
-export const PLUGIN_API_VERSION = '1.0.0';
+export const PLUGIN_API_VERSION = '1.1.0';
 
 export type HookHandler<K extends HookName, S> = (
   payload: HookPayloads[K],

@@ -29,6 +29,15 @@ export interface PluginUpload {
   declaredBytes?: number;
 }
 
+/** An upload that ended without a file (`upload.afterFail`). */
+export interface PluginEndedUpload {
+  uploadId: string;
+  roomId: string;
+  ownerId: string;
+}
+
+export type UploadFailReason = 'aborted' | 'rejected' | 'abandoned' | 'error' | 'deleted';
+
 export interface PluginFile {
   id: string;
   roomId: string;
@@ -104,6 +113,12 @@ export interface HookPayloads {
   'upload.afterComplete': { user: PluginUser; file: PluginFile };
   /** Fired after a file is deleted, so usage figures stay consistent. */
   'upload.afterDelete': { file: PluginFile };
+  /**
+   * Fired once an upload has ended without a file: refused by a hook, aborted by its uploader, abandoned
+   * (no bytes for the configured time), failed on an error, or deleted with its message while uploading.
+   * What a plugin holds for the upload (a reservation made in `upload.onChunk`) can be let go.
+   */
+  'upload.afterFail': { upload: PluginEndedUpload; reason: UploadFailReason };
   'report.created': { report: PluginReport };
 }
 
@@ -121,6 +136,7 @@ export interface HookResults {
   'upload.onChunk': GateDecision;
   'upload.afterComplete': void;
   'upload.afterDelete': void;
+  'upload.afterFail': void;
   'report.created': void;
 }
 
@@ -155,6 +171,7 @@ export const HOOK_SPECS: Readonly<Record<HookName, HookSpec>> = Object.freeze({
   'upload.onChunk': { kind: 'gate', modifies: false, failure: 'closed', timeoutMs: 250 },
   'upload.afterComplete': { kind: 'notify', modifies: false, failure: 'open', timeoutMs: 1000 },
   'upload.afterDelete': { kind: 'notify', modifies: false, failure: 'open', timeoutMs: 1000 },
+  'upload.afterFail': { kind: 'notify', modifies: false, failure: 'open', timeoutMs: 1000 },
   'report.created': { kind: 'notify', modifies: false, failure: 'open', timeoutMs: 1000 },
 });
 

@@ -41,15 +41,57 @@ async function add(ctx: Ctx, file: PluginFile, sign: 1 | -1): Promise<void> {
   ]);
 }
 
-/** Checks both scopes; `addFiles` is 1 when starting an upload (the file count it would add). */
-async function check(ctx: Ctx, user: PluginUser, roomId: string, addBytes: number, addFiles: number) {
+/**
+ * Uploads still arriving hold a reservation per scope: `pending:<scope>:<id>:<uploadId>` = the bytes
+ * received so far. Each chunk writes its own reservation before it reads everyone's, so of two uploads
+ * racing for the last bytes of a quota at least one sees both (they cannot both pass). A reservation is let
+ * go when its upload completes (its bytes are then counted as stored) or ends without a file
+ * (upload.afterFail); one whose node died meanwhile expires after a day.
+ */
+const pendingPrefix = (scope: Scope, id: string) => `pending:${scope}:${id}:`;
+const RESERVATION_TTL_SECONDS = 24 * 60 * 60;
+/** Uploads of one user (or room) summed per check; more at once than this are not expected. */
+const RESERVATIONS_READ_MAX = 1000;
+
+/** Bytes and count of the scope's uploads still arriving. */
+export async function inProgress(ctx: Ctx, scope: Scope, id: string): Promise<Usage> {
+  const held = await ctx.kv.list<number>(pendingPrefix(scope, id), { limit: RESERVATIONS_READ_MAX });
+  return { bytes: held.reduce((sum, entry) => sum + Number(entry.value), 0), files: held.length };
+}
+
+async function releaseReservations(ctx: Ctx, uploadId: string, ownerId: string, roomId: string) {
+  await Promise.all([
+    ctx.kv.delete(pendingPrefix('user', ownerId) + uploadId),
+    ctx.kv.delete(pendingPrefix('room', roomId) + uploadId),
+  ]);
+}
+
+/**
+ * Checks both scopes against stored usage plus the uploads still arriving. Starting an upload
+ * (`upload` undefined) adds one file and its declared bytes; a chunk of `upload` first records the
+ * upload's running total as its reservation, then counts it with the others (its file included).
+ */
+async function check(
+  ctx: Ctx,
+  user: PluginUser,
+  roomId: string,
+  bytes: number,
+  upload?: { uploadId: string },
+) {
   for (const [scope, id] of [
     ['user', user.id],
     ['room', roomId],
   ] as const) {
     const limits = limitsFor(ctx.settings, scope, id);
     if (limits.maxBytes === 0 && limits.maxFiles === 0) continue;
-    const reason = exceeded(scope, await usage(ctx, scope, id), limits, addBytes, addFiles);
+    if (upload) {
+      await ctx.kv.set(pendingPrefix(scope, id) + upload.uploadId, bytes, {
+        ttlSeconds: RESERVATION_TTL_SECONDS,
+      });
+    }
+    const [stored, arriving] = await Promise.all([usage(ctx, scope, id), inProgress(ctx, scope, id)]);
+    const used = { bytes: stored.bytes + arriving.bytes, files: stored.files + arriving.files };
+    const reason = upload ? exceeded(scope, used, limits, 0, 0) : exceeded(scope, used, limits, bytes, 1);
     if (reason) {
       ctx.metrics.increment('quota.refused');
       return reject(reason, 'payload_too_large');
@@ -85,7 +127,7 @@ function scopeOf(input: { userId?: string; roomId?: string }): [Scope, string] {
 export default definePlugin<QuotaSettings>({
   id: 'storage-quota',
   version: '1.0.0',
-  apiVersion: '^1.0.0',
+  apiVersion: '^1.1.0',
   displayName: 'Storage quotas',
   description: 'Per-user and per-room byte and file-count quotas, enforced while uploads stream.',
   priority: 10,
@@ -94,10 +136,16 @@ export default definePlugin<QuotaSettings>({
   hooks: {
     // The declared size is only a hint (a client may lie); the running count in onChunk is what holds.
     'upload.beforeStart': ({ user, upload }, ctx) =>
-      check(ctx, user, upload.roomId, upload.declaredBytes ?? 0, 1),
+      check(ctx, user, upload.roomId, upload.declaredBytes ?? 0),
     'upload.onChunk': ({ user, upload, receivedBytes }, ctx) =>
-      check(ctx, user, upload.roomId, receivedBytes, 0),
-    'upload.afterComplete': ({ file }, ctx) => add(ctx, file, 1),
+      check(ctx, user, upload.roomId, receivedBytes, upload),
+    'upload.afterComplete': async ({ file }, ctx) => {
+      // Counted as stored before the reservation goes, so the bytes are never in neither.
+      await add(ctx, file, 1);
+      await releaseReservations(ctx, file.id, file.ownerId, file.roomId);
+    },
+    'upload.afterFail': ({ upload }, ctx) =>
+      releaseReservations(ctx, upload.uploadId, upload.ownerId, upload.roomId),
     'upload.afterDelete': ({ file }, ctx) => add(ctx, file, -1),
   },
   routes: [
@@ -107,7 +155,13 @@ export default definePlugin<QuotaSettings>({
       role: 'admin',
       async handler({ query }, ctx) {
         const [scope, id] = scopeOf(query);
-        return { scope, id, usage: await usage(ctx, scope, id), limits: limitsFor(ctx.settings, scope, id) };
+        return {
+          scope,
+          id,
+          usage: await usage(ctx, scope, id),
+          inProgress: await inProgress(ctx, scope, id),
+          limits: limitsFor(ctx.settings, scope, id),
+        };
       },
     },
     {
@@ -115,7 +169,11 @@ export default definePlugin<QuotaSettings>({
       path: '/me',
       role: 'member',
       async handler({ user }, ctx) {
-        return { usage: await usage(ctx, 'user', user.id), limits: limitsFor(ctx.settings, 'user', user.id) };
+        return {
+          usage: await usage(ctx, 'user', user.id),
+          inProgress: await inProgress(ctx, 'user', user.id),
+          limits: limitsFor(ctx.settings, 'user', user.id),
+        };
       },
     },
     {

@@ -18,6 +18,12 @@ function fakeContext() {
     kv: {
       get: async (k: string) => kv.get(k),
       set: async (k: string, v: unknown) => void kv.set(k, v),
+      delete: async (k: string) => void kv.delete(k),
+      list: async (prefix: string) =>
+        [...kv.entries()]
+          .filter(([k]) => k.startsWith(prefix))
+          .sort(([a], [b]) => (a < b ? -1 : 1))
+          .map(([key, value]) => ({ key, value })),
       increment: async (k: string, by: number) => {
         const n = ((kv.get(k) as number) ?? 0) + by;
         kv.set(k, n);
@@ -83,5 +89,50 @@ describe('storage-quota', () => {
     assert.equal(await hook('upload.beforeStart')({ user, upload }, ctx), undefined);
     assert.equal(kv.get('bytes:user:u1'), 10);
     assert.equal(kv.get('files:room:r1'), 1);
+  });
+
+  it('counts the bytes of uploads still arriving, so two at once cannot pass the quota together', async () => {
+    const { ctx } = fakeContext();
+    const a = { ...upload, uploadId: 'a' };
+    const b = { ...upload, uploadId: 'b' };
+    const chunk = (u: typeof upload, receivedBytes: number) =>
+      hook('upload.onChunk')({ user, upload: u, chunkBytes: 100, receivedBytes }, ctx) as Promise<
+        { action: string } | undefined
+      >;
+    assert.equal(await chunk(a, 600), undefined);
+    // Each alone is under 1000 bytes; together they are not.
+    assert.equal((await chunk(b, 500))?.action, 'reject');
+    await hook('upload.afterFail')(
+      { upload: { uploadId: 'b', roomId: 'r1', ownerId: 'u1' }, reason: 'rejected' },
+      ctx,
+    );
+    assert.equal(await chunk(b, 400), undefined, 'the refused upload gave its reservation back');
+    await hook('upload.afterFail')(
+      { upload: { uploadId: 'b', roomId: 'r1', ownerId: 'u1' }, reason: 'aborted' },
+      ctx,
+    );
+    // Completing counts the file as stored and ends its reservation: 600 stored, 400 left.
+    await hook('upload.afterComplete')(
+      { user, file: { id: 'a', roomId: 'r1', ownerId: 'u1', filename: 'a', contentType: 'x', bytes: 600 } },
+      ctx,
+    );
+    assert.equal(await chunk(b, 400), undefined);
+    assert.equal((await chunk(b, 401))?.action, 'reject');
+  });
+
+  it('counts uploads still arriving as files when another one starts', async () => {
+    const { ctx } = fakeContext();
+    const start = () =>
+      hook('upload.beforeStart')({ user, upload }, ctx) as Promise<{ action: string } | undefined>;
+    await hook('upload.onChunk')(
+      { user, upload: { ...upload, uploadId: 'x' }, chunkBytes: 1, receivedBytes: 1 },
+      ctx,
+    );
+    assert.equal(await start(), undefined, 'one arriving, one starting: two files');
+    await hook('upload.onChunk')(
+      { user, upload: { ...upload, uploadId: 'y' }, chunkBytes: 1, receivedBytes: 1 },
+      ctx,
+    );
+    assert.equal((await start())?.action, 'reject', 'a third file would pass maxFiles 2');
   });
 });

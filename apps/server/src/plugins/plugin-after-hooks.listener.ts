@@ -27,7 +27,21 @@ export class PluginAfterHooksListener implements OnModuleInit, OnModuleDestroy {
           message: toPluginMessage(message),
         });
       }),
+      this.events.on('media.failed', ({ mediaId, roomId, uploaderId, reason }) => {
+        if (!this.hooks.has('upload.afterFail')) return;
+        void this.hooks.notify('upload.afterFail', {
+          upload: { uploadId: mediaId, roomId, ownerId: uploaderId },
+          reason,
+        });
+      }),
       this.events.on('media.deleted', (file) => {
+        // Deleted with its message while still arriving: the upload ends here, without a file.
+        if (file.status === 'uploading' && this.hooks.has('upload.afterFail')) {
+          void this.hooks.notify('upload.afterFail', {
+            upload: { uploadId: file.mediaId, roomId: file.roomId, ownerId: file.uploaderId },
+            reason: 'deleted',
+          });
+        }
         // Only completed files were ever counted as stored (upload.afterComplete).
         if (file.status !== 'complete' || !this.hooks.has('upload.afterDelete')) return;
         void this.hooks.notify('upload.afterDelete', {

@@ -97,6 +97,7 @@ export class PluginsRepository {
     const docs = await this.kv
       .find({
         pluginId,
+        ...idRangeOfPrefix(pluginId + SEPARATOR + prefix),
         key: { $regex: `^${escapeRegex(prefix)}` },
         $or: [{ expiresAt: null }, { expiresAt: { $gt: now } }],
       })
@@ -160,4 +161,18 @@ function toState(doc: PluginStateDocument): PluginStateRecord {
     updatedAt: doc.updatedAt,
     updatedBy: doc.updatedBy ?? null,
   };
+}
+
+/**
+ * The `_id` range holding every id that starts with `prefix` (an index range on both MongoDB and the
+ * docstore, where an anchored regex alone scans all of the plugin's keys). Bounded by the prefix with its
+ * last character raised by one, which is exact in code-unit and code-point order alike for characters
+ * below the surrogates; other prefixes get only the lower bound (the regex on `key` still decides).
+ */
+function idRangeOfPrefix(prefix: string): { _id: { $gte: string; $lt?: string } } {
+  const last = prefix.charCodeAt(prefix.length - 1);
+  if (last < 0xd7ff) {
+    return { _id: { $gte: prefix, $lt: prefix.slice(0, -1) + String.fromCharCode(last + 1) } };
+  }
+  return { _id: { $gte: prefix } };
 }
