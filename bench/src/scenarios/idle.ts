@@ -19,6 +19,8 @@ export interface IdleTargetResult {
   target: TargetName;
   connected: number;
   connectSeconds: number;
+  /** Server CPU (process tree) spent while the connections were opened: handshakes, auth, joins. */
+  connectCpuSeconds?: number;
   before?: MemorySample;
   after?: MemorySample;
   heapPerConnection?: number;
@@ -58,6 +60,7 @@ async function measureTarget(
       : undefined;
     // The connect phase is where Palaver's handshakes (auth, lookups, joins) cost CPU.
     if (options.profileDir) await target.startProfile();
+    const connectCpuBefore = target.cpuSeconds();
     const connect = await generator.connect({
       kind: target.kind,
       codec: target.codec,
@@ -65,6 +68,7 @@ async function measureTarget(
       concurrency: 50,
       timeoutMs: 30_000,
     });
+    result.connectCpuSeconds = target.cpuSeconds() - connectCpuBefore;
     if (options.profileDir) {
       const path = await target.stopProfile(join(options.profileDir, `${target.name}-connect.cpuprofile`));
       options.log(`  ${target.name}: CPU profile of the connect phase in ${path}`);
@@ -94,7 +98,8 @@ async function measureTarget(
       result.rssPerConnection = (result.after.rssBytes - result.before.rssBytes) / result.connected;
     }
     options.log(
-      `  ${target.name}: ${result.connected} idle connections in ${connect.seconds.toFixed(1)} s; ` +
+      `  ${target.name}: ${result.connected} idle connections in ${connect.seconds.toFixed(1)} s ` +
+        `(server CPU ${result.connectCpuSeconds.toFixed(1)} s); ` +
         `heap/conn ${formatBytes(result.heapPerConnection)}, RSS/conn ${formatBytes(result.rssPerConnection)}`,
     );
     await generator.disconnect();
@@ -105,6 +110,11 @@ async function measureTarget(
     await generator.stop();
   }
   return result;
+}
+
+function cpuMsPerHandshake(result: IdleTargetResult): number | undefined {
+  if (result.connectCpuSeconds === undefined || result.connected === 0) return undefined;
+  return (result.connectCpuSeconds * 1000) / result.connected;
 }
 
 async function runIdle(options: ScenarioOptions): Promise<ScenarioOutput<{ targets: IdleTargetResult[] }>> {
@@ -162,6 +172,8 @@ async function runIdle(options: ScenarioOptions): Promise<ScenarioOutput<{ targe
       'target',
       'connections',
       'connect s',
+      'server CPU ms per handshake',
+      '÷ bare socket.io',
       'heap before',
       'heap after',
       'heap per connection',
@@ -174,6 +186,8 @@ async function runIdle(options: ScenarioOptions): Promise<ScenarioOutput<{ targe
       r.target,
       r.error ? `failed: ${r.error}` : formatNumber(r.connected),
       formatNumber(r.connectSeconds),
+      formatNumber(cpuMsPerHandshake(r)),
+      formatRatio(ratio(cpuMsPerHandshake(r), bare && cpuMsPerHandshake(bare))),
       formatBytes(r.before?.heapUsedBytes),
       formatBytes(r.after?.heapUsedBytes),
       formatBytes(r.heapPerConnection),
