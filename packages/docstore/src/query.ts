@@ -8,7 +8,7 @@ import { Query } from 'mingo/query';
 import { update as mingoUpdate } from 'mingo/updater';
 import { cloneDeep, isEqual } from 'mingo/util';
 import { type SortSpec, makeDocComparator } from './bson-order';
-import { MINGO_OPTIONS } from './bson-operators';
+import { MINGO_OPTIONS, MINGO_QUERY_ONLY_OPTIONS } from './bson-operators';
 import { CommandError, badValue, notImplemented } from './errors';
 
 export type DocPredicate = (doc: Document) => boolean;
@@ -83,7 +83,7 @@ export function compileFilter(filter: unknown): DocPredicate {
   if (typeof filter !== 'object' || Array.isArray(filter)) throw badValue('filter must be an object');
   if (Object.keys(filter).length === 0) return () => true;
   validateFilter(filter as Document);
-  const q = new Query(filter as Document, MINGO_OPTIONS);
+  const q = new Query(filter as Document, mentionsExpr(filter) ? MINGO_OPTIONS : MINGO_QUERY_ONLY_OPTIONS);
   return (doc) => q.test(doc);
 }
 
@@ -251,9 +251,10 @@ export function applyUpdate(
       // mingo filters by the condition again (the caller already matched it); it needs the condition
       // only to resolve a positional `$` path, and compiling it costs a query per update.
       const condition = hasPositionalPath(modifier) ? opts.filter : undefined;
+      const expressions = mentionsExpr([modifier, opts.arrayFilters, condition]);
       changed = mingoUpdate(doc, modifier, opts.arrayFilters, condition, {
         cloneMode: 'deep',
-        queryOptions: MINGO_OPTIONS,
+        queryOptions: expressions ? MINGO_OPTIONS : MINGO_QUERY_ONLY_OPTIONS,
       });
     } catch (err) {
       if (err instanceof CommandError) throw err;
@@ -332,6 +333,19 @@ function applyTopLevelModifier(doc: Document, changes: TopLevelChange[]): string
     changed.push(field);
   }
   return changed;
+}
+
+/**
+ * Whether `$expr` (the one query operator that evaluates mingo's expression operators) or `$where` appears
+ * anywhere; without them a filter, `arrayFilters` or a `$pull` condition needs the query operators only.
+ */
+function mentionsExpr(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(mentionsExpr);
+  if (!isPlainObject(value)) return false;
+  for (const [key, inner] of Object.entries(value)) {
+    if (key === '$expr' || key === '$where' || mentionsExpr(inner)) return true;
+  }
+  return false;
 }
 
 /** Whether an update path uses the positional `$` (which mingo resolves from the query condition). */

@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import { BSON, type Document, ObjectId } from 'bson';
 import { update as mingoUpdate } from 'mingo/updater';
 import { MINGO_OPTIONS } from '../src/bson-operators';
-import { applyUpdate } from '../src/query';
+import { applyUpdate, compileFilter } from '../src/query';
 
 function viaMingo(doc: Document, modifier: Document): { doc: Document; changed: boolean } {
   const copy = BSON.deserialize(BSON.serialize(doc));
@@ -81,5 +81,25 @@ describe('top-level $set / $unset / $inc', () => {
     assert.throws(() => applyUpdate(doc(), { $set: { _id: 1 } }, {}), /immutable field '_id'/);
     assert.throws(() => applyUpdate(doc(), { $inc: { lastSeq: 'x' } }, {}), /non-numeric/);
     assert.throws(() => applyUpdate(doc(), { $set: { a: 1 }, $inc: { a: 1 } }, {}), /conflict/);
+  });
+});
+
+describe('the operator context a filter or an update gets', () => {
+  test('filters without $expr use the docstore query operators ($type knows BSON classes)', () => {
+    const isObjectId = compileFilter({ owner: { $type: 'objectId' } });
+    assert.equal(isObjectId({ owner: new ObjectId() }), true);
+    assert.equal(isObjectId({ owner: '65a1b2c3d4e5f60718293a4b' }), false);
+  });
+
+  test('filters with $expr, at the top or nested, still evaluate expressions', () => {
+    const doc = { a: 5, b: 3, items: [{ x: 1 }] };
+    assert.equal(compileFilter({ $expr: { $gt: ['$a', '$b'] } })(doc), true);
+    assert.equal(compileFilter({ $and: [{ a: 5 }, { $expr: { $lt: ['$a', '$b'] } }] })(doc), false);
+  });
+
+  test('$pull with a range condition on a dotted path goes through mingo with the BSON-aware operators', () => {
+    const doc = BSON.deserialize(BSON.serialize({ _id: 1, r: { up: [1, 5, 9] } }));
+    const updated = applyUpdate(doc, { $pull: { 'r.up': { $gte: 5 } }, $set: { n: 1 } }, {});
+    assert.deepEqual(updated, { _id: 1, r: { up: [1] }, n: 1 });
   });
 });
