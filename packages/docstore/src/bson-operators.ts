@@ -2,7 +2,8 @@
  * mingo operators replaced with BSON-aware versions: range comparisons compare numbers across int / long /
  * double / decimal and use MongoDB's type bracketing and BSON order; $type knows bson classes (ObjectId,
  * Binary, Long, Decimal128, Timestamp); $sort in pipelines sorts in BSON order. Every Query, Aggregator and
- * update the docstore builds uses MINGO_OPTIONS.
+ * update the docstore builds uses MINGO_OPTIONS, or MINGO_QUERY_ONLY_OPTIONS (the same query operators)
+ * where no expression is evaluated.
  */
 import { Context } from 'mingo/core';
 import * as accumulatorOps from 'mingo/operators/accumulator';
