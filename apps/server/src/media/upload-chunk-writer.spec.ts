@@ -133,6 +133,44 @@ describe('UploadChunkWriter', () => {
     assert.deepEqual(Buffer.concat(committed.flatMap(([, added]) => added)), data);
   });
 
+  it('finish() resolves once every chunk is committed, also when the requests in flight settle together', async () => {
+    const store = new ControlledStore();
+    const w = writer(store);
+    const data = randomBytes(4 * CHUNK + 10);
+    await w.write(data);
+    await store.requestsArrived(2);
+    // The window is full and chunks wait behind it when the body ends.
+    const finishing = w.finish();
+    for (const request of store.requests) request.settle();
+    assert.equal(await storeAll(store, finishing), data.length);
+    assert.deepEqual(
+      Buffer.concat([...store.stored.entries()].sort((a, b) => a[0] - b[0]).map(([, b]) => b)),
+      data,
+    );
+  });
+
+  it('stores a chunk at once when no request runs, and waits for a full batch (or the end) while one does', async () => {
+    const store = new ControlledStore();
+    const w = writer(store);
+    await w.write(randomBytes(CHUNK));
+    await store.requestsArrived(1);
+    assert.equal(store.requests[0]!.batch.chunks.length, 1, 'the first chunk is not held back');
+    await w.write(randomBytes(CHUNK));
+    await tick();
+    assert.equal(store.requests.length, 1, 'one chunk waits while a request runs');
+    await w.write(randomBytes(CHUNK));
+    await store.requestsArrived(2);
+    assert.equal(store.requests[1]!.batch.chunks.length, 2, 'a full batch goes at once');
+    await w.write(randomBytes(CHUNK));
+    store.requests[0]!.settle();
+    await tick();
+    assert.equal(store.requests.length, 2, 'one chunk still waits while the second request runs');
+    const finishing = w.finish();
+    await store.requestsArrived(3);
+    assert.equal(store.requests[2]!.batch.chunks.length, 1, 'the end of the body sends a partial batch');
+    assert.equal(await storeAll(store, finishing), 4 * CHUNK);
+  });
+
   it('a failed request stops the offset before it; requests after it do not count', async () => {
     const store = new ControlledStore();
     const w = writer(store);

@@ -1,12 +1,13 @@
-/**
- * How many chunks one upload may hold in memory: the one filling, those waiting to be stored and those
- * being stored. 9 × 255 KiB ≈ 2.2 MiB per upload in progress.
- */
-export const UPLOAD_BUFFERED_CHUNKS = 9;
 /** Store requests (insert commands) of one upload in flight at once. */
 export const UPLOAD_STORES_IN_FLIGHT = 2;
 /** Consecutive full chunks stored by one request at most (one insert command of several documents). */
 export const UPLOAD_CHUNKS_PER_STORE = 4;
+/**
+ * How many chunks one upload may hold in memory: those being stored, a full batch filling behind them
+ * and the one filling. 13 × 255 KiB ≈ 3.2 MiB per upload in progress.
+ */
+export const UPLOAD_BUFFERED_CHUNKS =
+  UPLOAD_STORES_IN_FLIGHT * UPLOAD_CHUNKS_PER_STORE + UPLOAD_CHUNKS_PER_STORE + 1;
 
 /** Consecutive chunks handed to the store in one request. */
 export interface ChunkBatch {
@@ -68,8 +69,11 @@ interface InFlight {
 
 /**
  * Turns an upload's incoming bytes into stored chunks with a bounded window: chunks fill one buffer
- * each, up to `inFlight` store requests run at once (each taking every waiting full chunk, up to
- * `perStore`), and at most `buffered` chunk buffers exist. A slow store holds up the body, not memory.
+ * each, up to `inFlight` store requests run at once, and at most `buffered` chunk buffers exist. A slow
+ * store holds up the body, not memory. When no store runs, the chunks waiting are stored at once (a
+ * slow upload's watchers see each chunk as soon as it is full); while one runs, the next request waits
+ * for a full batch of `perStore` chunks (or the end of the body): fewer, larger inserts cost the server
+ * and the database less per byte than many small ones.
  * The committed offset only ever covers a contiguous prefix of stored chunks: a batch stored after a
  * failed one does not count (its chunks are strays beyond the offset, which the caller removes).
  */
@@ -86,6 +90,8 @@ export class UploadChunkWriter {
   private pumping?: Promise<void>;
   private advancing: Promise<void> = Promise.resolve();
   private failure?: unknown;
+  /** finish() was called: no more chunks are coming, so a partial batch need not wait. */
+  private finishing = false;
   private wake?: () => void;
   private committedBytes: number;
 
@@ -139,11 +145,12 @@ export class UploadChunkWriter {
 
   /** Stores what is left (the partial last chunk) and waits for every store; resolves with the offset. */
   async finish(): Promise<number> {
+    this.finishing = true;
     if (this.failure === undefined && this.filling.fill > this.filling.storedFill) {
       this.waiting.push(this.filling);
       this.filling = { ...this.filling, data: Buffer.alloc(0), storedFill: this.filling.fill };
-      this.kick();
     }
+    this.kick();
     await this.settle();
     if (this.failure !== undefined) throw this.failure;
     return this.committedBytes;
@@ -152,12 +159,17 @@ export class UploadChunkWriter {
   /** Waits until no store is running or about to run (after a failure, nothing new starts). */
   async settle(): Promise<void> {
     for (;;) {
+      if (this.failure !== undefined) this.waiting.length = 0;
       if (this.pumping) await this.pumping;
       else if (this.inFlight.length > 0) await this.changed();
-      else break;
-      if (this.failure !== undefined) this.waiting.length = 0;
+      else {
+        // Commits of stores that settled may still run; the last of them starts the chunks waiting.
+        await this.advancing;
+        if (this.pumping || this.inFlight.length > 0) continue;
+        if (this.waiting.length === 0 || this.failure !== undefined) break;
+        this.kick();
+      }
     }
-    await this.advancing;
   }
 
   private take(): Buffer {
@@ -196,23 +208,27 @@ export class UploadChunkWriter {
     this.notify();
   }
 
+  /** Whether a store request should start now. */
+  private ready(): boolean {
+    if (this.failure !== undefined || this.waiting.length === 0) return false;
+    if (this.inFlight.length >= this.maxInFlight) return false;
+    return this.inFlight.length === 0 || this.waiting.length >= this.perStore || this.finishing;
+  }
+
+  /** Called whenever a chunk is queued or a store settles. */
   private kick(): void {
-    if (this.pumping) return;
+    if (this.pumping || !this.ready()) return;
     this.pumping = this.pump().finally(() => {
       this.pumping = undefined;
       // A chunk queued while this pump was finishing found it still running: start another.
-      if (this.waiting.length > 0 && this.failure === undefined) this.kick();
+      this.kick();
       this.notify();
     });
   }
 
-  /** Starts stores while chunks wait and the window has room; one pump at a time keeps batches in order. */
+  /** Starts stores while ready(); one pump at a time keeps batches in order. */
   private async pump(): Promise<void> {
-    while (this.failure === undefined && this.waiting.length > 0) {
-      if (this.inFlight.length >= this.maxInFlight) {
-        await this.changed();
-        continue;
-      }
+    while (this.ready()) {
       const chunks = this.takeBatch();
       const last = chunks[chunks.length - 1]!;
       const batch: ChunkBatch = {
@@ -273,5 +289,6 @@ export class UploadChunkWriter {
       for (const chunk of entry.chunks) if (chunk.data.length === this.chunkSize) this.free.push(chunk.data);
       this.notify();
     }
+    this.kick();
   }
 }
