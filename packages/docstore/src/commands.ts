@@ -873,8 +873,14 @@ const handlers: Record<string, Handler> = {
       const arrayFilters = body.arrayFilters as Document[] | undefined;
       if (found) {
         const fresh = BSON.deserialize(found.raw);
-        const updated = applyUpdate(fresh, u, { arrayFilters, filter, typedOriginal: typedView(found.raw) });
-        if (updated) writeUpdated(s, meta!, found, updated);
+        const touched = new Set<string>();
+        const updated = applyUpdate(fresh, u, {
+          arrayFilters,
+          filter,
+          typedOriginal: typedView(found.raw),
+          touched,
+        });
+        if (updated) writeUpdated(s, meta!, found, updated, touched);
         return {
           value: body.new ? (updated ?? found.doc) : found.doc,
           lastErrorObject: { n: 1, updatedExisting: true },
@@ -1343,8 +1349,15 @@ function serializeChecked(doc: Document): Buffer {
   return raw;
 }
 
-function writeUpdated(s: ServerState, meta: CollectionMeta, old: StoredDoc, updated: Document): void {
-  s.storage.replaceDoc(meta, old, updated, serializeChecked(updated));
+/** `touched`: the top-level fields a direct update changed; empty when mingo applied it (fields unknown). */
+function writeUpdated(
+  s: ServerState,
+  meta: CollectionMeta,
+  old: StoredDoc,
+  updated: Document,
+  touched: ReadonlySet<string>,
+): void {
+  s.storage.replaceDoc(meta, old, updated, serializeChecked(updated), touched.size > 0 ? touched : undefined);
 }
 
 function upsertDocument(
@@ -1412,9 +1425,10 @@ function runUpdateStatement(
   let nModified = 0;
   for (const m of matches) {
     const fresh = BSON.deserialize(m.raw);
-    const updated = applyUpdate(fresh, u, { arrayFilters, filter, typedOriginal: typedView(m.raw) });
+    const touched = new Set<string>();
+    const updated = applyUpdate(fresh, u, { arrayFilters, filter, typedOriginal: typedView(m.raw), touched });
     if (!updated) continue;
-    writeUpdated(s, meta!, m, updated);
+    writeUpdated(s, meta!, m, updated, touched);
     nModified++;
   }
   return { n: matches.length, nModified };

@@ -203,7 +203,17 @@ function immutableId(): CommandError {
 export function applyUpdate(
   doc: Document,
   u: Document | Document[],
-  opts: { arrayFilters?: Document[]; filter?: Document; inserting?: boolean; typedOriginal?: Document },
+  opts: {
+    arrayFilters?: Document[];
+    filter?: Document;
+    inserting?: boolean;
+    typedOriginal?: Document;
+    /**
+     * Filled with the changed fields when the update touched top-level fields only (then index entries on
+     * other fields need no maintenance); left empty when mingo applied it.
+     */
+    touched?: Set<string>;
+  },
 ): Document | null {
   const kind = updateKind(u);
   if (kind === 'pipeline') {
@@ -246,6 +256,7 @@ export function applyUpdate(
   const direct = opts.arrayFilters?.length ? null : topLevelModifier(doc, modifier);
   if (direct) {
     changed = applyTopLevelModifier(doc, direct);
+    for (const field of changed) opts.touched?.add(field);
   } else if (Object.keys(modifier).length > 0) {
     try {
       // mingo filters by the condition again (the caller already matched it); it needs the condition

@@ -454,9 +454,13 @@ export class Storage {
     );
   }
 
-  private secondaryEntries(meta: CollectionMeta, doc: Document): Array<{ ix: IndexSpec; keys: Buffer[] }> {
+  private secondaryEntries(
+    meta: CollectionMeta,
+    doc: Document,
+    indexes: readonly IndexSpec[] = meta.indexes,
+  ): Array<{ ix: IndexSpec; keys: Buffer[] }> {
     const out: Array<{ ix: IndexSpec; keys: Buffer[] }> = [];
-    for (const ix of meta.indexes) {
+    for (const ix of indexes) {
       if (ix.id === 0) continue;
       const wasMultikey = ix.multikey;
       const keys = this.indexKeys(ix, doc);
@@ -485,11 +489,31 @@ export class Storage {
       for (const k of keys) this.indexDb.putSync(this.indexEntryKey(ix, k, idKey), idKey);
   }
 
-  /** Replaces a stored document (same `_id`) inside `write`, maintaining index entries. */
-  replaceDoc(meta: CollectionMeta, old: StoredDoc, doc: Document, raw: Buffer): void {
+  /**
+   * Replaces a stored document (same `_id`) inside `write`, maintaining index entries. `touchedFields`,
+   * when given, are the only top-level fields that changed: indexes on other fields (and not partial,
+   * whose filter may read any field) keep their entries, and the old document is not even parsed when
+   * no index is left (a room counter's `$inc`).
+   */
+  replaceDoc(
+    meta: CollectionMeta,
+    old: StoredDoc,
+    doc: Document,
+    raw: Buffer,
+    touchedFields?: ReadonlySet<string>,
+  ): void {
     const idKey = old.idKey;
-    const before = this.secondaryEntries(meta, old.doc);
-    const after = this.secondaryEntries(meta, doc);
+    const indexes = touchedFields
+      ? meta.indexes.filter(
+          (ix) =>
+            ix.id !== 0 &&
+            (ix.partialFilterExpression !== undefined ||
+              ix.key.some(([path]) => touchedFields.has(path.split('.')[0]))),
+        )
+      : meta.indexes;
+    const affected = indexes.some((ix) => ix.id !== 0);
+    const before = affected ? this.secondaryEntries(meta, old.doc, indexes) : [];
+    const after = affected ? this.secondaryEntries(meta, doc, indexes) : [];
     const oldKeys = new Set<string>();
     for (const { ix, keys } of before)
       for (const k of keys) oldKeys.add(this.indexEntryKey(ix, k, idKey).toString('latin1'));

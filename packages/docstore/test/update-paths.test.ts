@@ -3,11 +3,13 @@
 // given the same document and modifier: the same document (field order included) and the same
 // "changed or not" answer.
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { BSON, type Document, ObjectId } from 'bson';
+import { MongoClient, type Collection } from 'mongodb';
 import { update as mingoUpdate } from 'mingo/updater';
 import { MINGO_OPTIONS } from '../src/bson-operators';
 import { applyUpdate, compileFilter } from '../src/query';
+import { startTempDocstore, type RunningDocstore } from './support/docstore-harness';
 
 function viaMingo(doc: Document, modifier: Document): { doc: Document; changed: boolean } {
   const copy = BSON.deserialize(BSON.serialize(doc));
@@ -101,5 +103,57 @@ describe('the operator context a filter or an update gets', () => {
     const doc = BSON.deserialize(BSON.serialize({ _id: 1, r: { up: [1, 5, 9] } }));
     const updated = applyUpdate(doc, { $pull: { 'r.up': { $gte: 5 } }, $set: { n: 1 } }, {});
     assert.deepEqual(updated, { _id: 1, r: { up: [1] }, n: 1 });
+  });
+});
+
+describe('index entries after top-level updates (through the driver)', () => {
+  let docstore: RunningDocstore;
+  let client: MongoClient;
+  let rooms: Collection;
+
+  before(async () => {
+    docstore = await startTempDocstore('update-indexes');
+    client = await MongoClient.connect(docstore.uri);
+    rooms = client.db('u').collection('rooms');
+    await rooms.createIndex({ kind: 1, nameLower: 1, _id: 1 });
+    await rooms.createIndex({ directKey: 1 }, { unique: true, sparse: true });
+    await rooms.createIndex({ 'settings.slowMode': 1 });
+    await rooms.insertMany([
+      { _id: 1, kind: 'public', nameLower: 'a', lastSeq: 0, settings: { slowMode: 0 } },
+      { _id: 2, kind: 'public', nameLower: 'b', lastSeq: 0, directKey: 'x' },
+    ] as never[]);
+  });
+
+  after(async () => {
+    await client?.close();
+    await docstore?.close();
+  });
+
+  const ids = async (filter: object, hint: object) =>
+    (await rooms.find(filter, { hint }).toArray()).map((d) => d._id as unknown as number).sort();
+
+  test('an update of unindexed fields keeps every index answering as before', async () => {
+    for (let i = 0; i < 3; i++) {
+      await rooms.findOneAndUpdate(
+        { _id: 1 as never },
+        { $inc: { lastSeq: 1 }, $set: { updatedAt: new Date() } },
+      );
+    }
+    assert.deepEqual(await ids({ kind: 'public' }, { kind: 1, nameLower: 1, _id: 1 }), [1, 2]);
+    assert.deepEqual(await ids({ 'settings.slowMode': 0 }, { 'settings.slowMode': 1 }), [1]);
+    assert.equal((await rooms.findOne({ _id: 1 as never }))?.lastSeq, 3);
+  });
+
+  test('an update of an indexed top-level field moves its entries (compound, sparse unique, dotted)', async () => {
+    await rooms.updateOne({ _id: 1 as never }, { $set: { kind: 'private', directKey: 'y' } });
+    await rooms.updateOne({ _id: 2 as never }, { $unset: { directKey: '' } });
+    await rooms.updateOne({ _id: 1 as never }, { $set: { settings: { slowMode: 5 } } });
+    assert.deepEqual(await ids({ kind: 'public' }, { kind: 1, nameLower: 1, _id: 1 }), [2]);
+    assert.deepEqual(await ids({ kind: 'private' }, { kind: 1, nameLower: 1, _id: 1 }), [1]);
+    assert.deepEqual(await ids({ directKey: 'y' }, { directKey: 1 }), [1]);
+    assert.deepEqual(await ids({ directKey: 'x' }, { directKey: 1 }), []);
+    assert.deepEqual(await ids({ 'settings.slowMode': 0 }, { 'settings.slowMode': 1 }), []);
+    assert.deepEqual(await ids({ 'settings.slowMode': 5 }, { 'settings.slowMode': 1 }), [1]);
+    await assert.rejects(rooms.updateOne({ _id: 2 as never }, { $set: { directKey: 'y' } }), { code: 11000 });
   });
 });
