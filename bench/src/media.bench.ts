@@ -8,7 +8,8 @@
  *    the growing file; per chunk, the time from the bench writing the chunk's last byte to the watcher
  *    receiving it. That includes storing the chunk, so it bounds chunk-stored → watcher-received from above.
  * Also the CPU seconds the server and the docstore process spent during the upload, and with `--profile`
- * both run under `node --cpu-prof` and their self-time tables are printed.
+ * both run under `node --cpu-prof` and their self-time tables are printed. `--transport=unix` puts the
+ * docstore on a Unix socket instead of loopback TCP.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -38,10 +39,22 @@ interface Options {
   profile: boolean;
   /** Another build's apps/server/dist/src/main.js, to compare builds back to back. */
   serverMain: string;
+  /**
+   * How the server reaches the docstore process: a loopback TCP port (the default: a production
+   * MONGO_URL is TCP) or a Unix domain socket (what the embedded one-box default uses).
+   */
+  transport: 'unix' | 'tcp';
 }
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { sizeMb: 1024, lagMb: 32, lagIntervalMs: 50, profile: false, serverMain: MAIN };
+  const options: Options = {
+    sizeMb: 1024,
+    lagMb: 32,
+    lagIntervalMs: 50,
+    profile: false,
+    serverMain: MAIN,
+    transport: 'tcp',
+  };
   for (const arg of argv) {
     if (arg === '--profile') {
       options.profile = true;
@@ -51,10 +64,15 @@ function parseOptions(argv: string[]): Options {
       options.serverMain = arg.slice('--serverMain='.length);
       continue;
     }
+    const transport = /^--transport=(unix|tcp)$/.exec(arg);
+    if (transport) {
+      options.transport = transport[1] as Options['transport'];
+      continue;
+    }
     const match = /^--(sizeMb|lagMb|lagIntervalMs)=(\d+)$/.exec(arg);
     if (!match) {
       throw new Error(
-        `unknown argument '${arg}' (use --sizeMb=N --lagMb=N --lagIntervalMs=N --profile --serverMain=PATH)`,
+        `unknown argument '${arg}' (use --sizeMb=N --lagMb=N --lagIntervalMs=N --profile --serverMain=PATH --transport=unix|tcp)`,
       );
     }
     options[match[1] as 'sizeMb' | 'lagMb' | 'lagIntervalMs'] = Number(match[2]);
@@ -232,11 +250,16 @@ async function main(): Promise<void> {
       options.profile
         ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.cpuprofile`]
         : [];
-    const dbPort = await freePort();
     await mkdir(join(dir, 'db'));
+    const dbSocket = join(dir, 'db', 'docstore.sock');
+    const dbPort = options.transport === 'tcp' ? await freePort() : 0;
     docstore = start(
       DOCSTORE,
-      ['--dbpath', join(dir, 'db'), '--port', String(dbPort)],
+      [
+        '--dbpath',
+        join(dir, 'db'),
+        ...(options.transport === 'tcp' ? ['--port', String(dbPort)] : ['--socket', dbSocket]),
+      ],
       process.env,
       nodeFlags('docstore'),
     );
@@ -250,7 +273,10 @@ async function main(): Promise<void> {
         PORT: String(port),
         HOST: '127.0.0.1',
         DATA_DIR: join(dir, 'data'),
-        MONGO_URL: `mongodb://127.0.0.1:${dbPort}/`,
+        MONGO_URL:
+          options.transport === 'tcp'
+            ? `mongodb://127.0.0.1:${dbPort}/`
+            : `mongodb://${encodeURIComponent(dbSocket)}/`,
         LOG_LEVEL: 'warn',
         UPLOAD_MAX_BYTES: String(Math.max(size, options.lagMb * MB)),
       },
@@ -353,7 +379,7 @@ async function main(): Promise<void> {
       },
     };
     const lines = [
-      `media bench (${options.sizeMb} MB upload, ${options.lagMb} MB paced at one chunk per ${options.lagIntervalMs} ms)`,
+      `media bench (${options.sizeMb} MB upload, ${options.lagMb} MB paced at one chunk per ${options.lagIntervalMs} ms, docstore over ${options.transport === 'tcp' ? 'loopback TCP' : 'a Unix socket'})`,
       `upload          ${result.uploadMBps} MB/s   raw fs write ${result.rawFsMBps} MB/s   ratio ${result.ratio} (goal >= 0.5)`,
       `upload CPU      server ${cpu.serverS} s   docstore ${cpu.docstoreS} s   bench client ${cpu.benchS} s   over ${result.uploadSeconds} s wall`,
       `server RSS      ${result.rssBeforeMB} MB before, +${result.rssGrowthMB} MB max during the upload (goal < 50 MB)`,
