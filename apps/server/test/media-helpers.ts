@@ -95,6 +95,45 @@ export class RawTus {
       });
     });
   }
+
+  /**
+   * Opens a PATCH at `offset` declaring `length` body bytes, to be written piece by piece; `response`
+   * settles with the status and Upload-Offset the server answers (possibly before the body is complete).
+   */
+  openPatch(
+    id: string,
+    offset: number,
+    length: number,
+  ): { write(bytes: Buffer): Promise<void>; response: Promise<{ status: number; offset: number }> } {
+    const url = new URL(`${this.baseUrl}${UPLOADS}/${id}`);
+    const req = http.request({
+      host: url.hostname,
+      port: url.port,
+      path: url.pathname,
+      method: 'PATCH',
+      headers: {
+        ...auth(this.client),
+        'tus-resumable': '1.0.0',
+        'upload-offset': String(offset),
+        'content-type': 'application/offset+octet-stream',
+        'content-length': String(length),
+      },
+    });
+    // Once answered, the rest of the body is not wanted: the socket may close under a pending write.
+    req.on('error', () => undefined);
+    const response = new Promise<{ status: number; offset: number }>((resolve, reject) => {
+      req.once('response', (res) => {
+        res.resume();
+        resolve({ status: res.statusCode ?? 0, offset: Number(res.headers['upload-offset'] ?? NaN) });
+        req.destroy();
+      });
+      req.once('close', () => reject(new Error('PATCH closed without a response')));
+    });
+    return {
+      write: (bytes) => new Promise<void>((resolve) => req.write(bytes, () => resolve())),
+      response,
+    };
+  }
 }
 
 /** Uploads with the standard tus client (tus-js-client) and resolves with the upload URL. */

@@ -173,6 +173,29 @@ describe('media uploads and reads through the real server', () => {
     assert.equal(sha256(res.body), sha256(data));
   });
 
+  it('a second PATCH on an upload in progress ends the first where its bytes stopped, and is refused at a stale offset', async () => {
+    const tus = new RawTus(server.url, alice);
+    const data = randomBytes(3 * MEDIA_CHUNK_SIZE + 999);
+    const id = await tus.start(meta('contended.bin'), data.length);
+    const first = tus.openPatch(id, 0, data.length);
+    const sent = MEDIA_CHUNK_SIZE + 500;
+    await first.write(data.subarray(0, sent));
+    // Let the server take in what was sent before the second request asks for the upload.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const second = await tus.patch(id, 0, Buffer.alloc(1000));
+    const firstAnswer = await first.response;
+    assert.equal(firstAnswer.status, 204, 'the first request ends with what it stored');
+    const stored = firstAnswer.offset;
+    assert.ok(stored > 0 && stored <= sent, `stored ${stored} of the ${sent} bytes sent`);
+    assert.equal(second.status, 409, 'the second request names an offset that is no longer current');
+    assert.equal(await tus.offset(id), stored);
+    const rest = await tus.patch(id, stored, data.subarray(stored));
+    assert.equal(rest.status, 204);
+    assert.equal(Number(rest.headers.get('upload-offset')), data.length);
+    const res = await getMedia(server.url, alice, `/api/media/${id}`);
+    assert.equal(sha256(res.body), sha256(data), 'the second request wrote none of its bytes');
+  });
+
   it('answers PATCH as tus specifies: 412, 415, 400, 409 before storing anything, then 204 with the new offset', async () => {
     const tus = new RawTus(server.url, alice);
     const id = await tus.start(meta('rules.bin'), 10);
