@@ -62,7 +62,8 @@ export class UsersRepository {
   /**
    * The driver collection, not a mongoose query: every authentication that misses AuthService's cache
    * reads the account (mongoose's query machinery cost more than the read itself in the handshake
-   * profile, docs/performance.md). No projection: the docstore compiles one per command.
+   * profile, docs/performance.md). No projection: an account document is small and the record needs most
+   * of it.
    */
   async findById(id: string): Promise<UserRecord | null> {
     if (!isValidObjectId(id)) return null;
