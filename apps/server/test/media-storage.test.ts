@@ -42,14 +42,14 @@ describe('media storage in GridFS through the docstore', () => {
   let chunkRepository: GridFsChunkRepository;
 
   /** MediaService over the real repositories (room access and events stay in memory). */
-  function harness(policy = new AllowAllUploadPolicy()): MediaHarness {
+  function harness(policy = new AllowAllUploadPolicy(), chunks = chunkRepository): MediaHarness {
     const base = mediaHarness({ policy });
     const real = mediaHarness({
       policy,
       shared: {
         ...base,
         media: new MediaRepository(connection.model(MediaDocument.name, MediaSchema)) as never,
-        chunks: chunkRepository as never,
+        chunks: chunks as never,
       },
     });
     real.access.members.add(`alice:${ROOM}`);
@@ -153,6 +153,39 @@ describe('media storage in GridFS through the docstore', () => {
     assert.equal(Buffer.concat(parts).length, data.length);
     assert.equal(sha256(Buffer.concat(parts)), sha256(data));
     assert.equal((await h.media.findById(id))?.sha256, sha256(data));
+  });
+
+  it('an upload whose completion failed to store finishes with an empty PATCH at the final offset', async () => {
+    // The files document fails once, after every chunk is stored (a write timeout at the worst moment).
+    let failNext = true;
+    const flaky: GridFsChunkRepository = Object.create(chunkRepository) as GridFsChunkRepository;
+    flaky.writeFilesDoc = async (...args) => {
+      if (failNext) {
+        failNext = false;
+        throw new Error('write timed out');
+      }
+      return chunkRepository.writeFilesDoc(...args);
+    };
+    const h = harness(undefined, flaky);
+    const data = randomBytes(2 * MEDIA_CHUNK_SIZE + 5);
+    const id = h.service.newMediaId();
+    await h.service.startUpload(alice, id, { roomId: ROOM, filename: 'late.bin', size: data.length });
+    await assert.rejects(h.service.appendBytes(alice, id, 0, generatedFrom(data)), /write timed out/);
+    const state = await h.service.uploadState(alice, id);
+    assert.equal(state.status, 'uploading');
+    assert.equal(state.committedBytes, data.length, 'every byte stays stored');
+
+    assert.equal(
+      await h.service.appendBytes(alice, id, data.length, generatedFrom(Buffer.alloc(0))),
+      data.length,
+    );
+    const record = await h.media.findById(id);
+    assert.equal(record?.status, 'complete');
+    assert.equal(record?.sha256, sha256(data), 'the hash is taken over the stored bytes again');
+    const bucket = new GridFSBucket(connection.db as never, { bucketName: 'fs' });
+    const read: Buffer[] = [];
+    for await (const part of bucket.openDownloadStream(id as never)) read.push(part as Buffer);
+    assert.equal(sha256(Buffer.concat(read)), sha256(data));
   });
 
   it('a policy abort mid-stream leaves no chunks in GridFS', async () => {
