@@ -171,9 +171,9 @@ describe('media storage in GridFS through the docstore', () => {
     const id = h.service.newMediaId();
     await h.service.startUpload(alice, id, { roomId: ROOM, filename: 'late.bin', size: data.length });
     await assert.rejects(h.service.appendBytes(alice, id, 0, generatedFrom(data)), /write timed out/);
-    const state = await h.service.uploadState(alice, id);
-    assert.equal(state.status, 'uploading');
-    assert.equal(state.committedBytes, data.length, 'every byte stays stored');
+    const state = await h.media.findById(id);
+    assert.equal(state?.status, 'uploading');
+    assert.equal(state?.committedBytes, data.length, 'every byte stays stored');
 
     assert.equal(
       await h.service.appendBytes(alice, id, data.length, generatedFrom(Buffer.alloc(0))),
@@ -186,6 +186,36 @@ describe('media storage in GridFS through the docstore', () => {
     const read: Buffer[] = [];
     for await (const part of bucket.openDownloadStream(id as never)) read.push(part as Buffer);
     assert.equal(sha256(Buffer.concat(read)), sha256(data));
+  });
+
+  it('HEAD completes an upload whose completion failed to store: a tus client at offset = length sends no more', async () => {
+    let failNext = true;
+    const flaky: GridFsChunkRepository = Object.create(chunkRepository) as GridFsChunkRepository;
+    flaky.writeFilesDoc = async (...args) => {
+      if (failNext) {
+        failNext = false;
+        throw new Error('write timed out');
+      }
+      return chunkRepository.writeFilesDoc(...args);
+    };
+    const h = harness(undefined, flaky);
+    const data = randomBytes(MEDIA_CHUNK_SIZE + 77);
+    const id = h.service.newMediaId();
+    await h.service.startUpload(alice, id, { roomId: ROOM, filename: 'head.bin', size: data.length });
+    await assert.rejects(h.service.appendBytes(alice, id, 0, generatedFrom(data)), /write timed out/);
+    assert.equal((await h.media.findById(id))?.status, 'uploading');
+
+    const state = await h.service.uploadState(alice, id);
+    assert.equal(state.status, 'complete');
+    assert.equal(state.committedBytes, data.length);
+    const record = await h.media.findById(id);
+    assert.equal(record?.status, 'complete');
+    assert.equal(record?.sha256, sha256(data));
+    assert.equal(
+      (await h.service.uploadState(alice, id)).status,
+      'complete',
+      'a second HEAD changes nothing',
+    );
   });
 
   it('a policy abort mid-stream leaves no chunks in GridFS', async () => {

@@ -201,13 +201,21 @@ export class MediaService {
     await this.media.setMessageId(mediaId, messageId);
   }
 
-  /** The upload as the uploader resumes it (tus HEAD): committed bytes are the offset. */
+  /**
+   * The upload as the uploader resumes it (tus HEAD): committed bytes are the offset. An upload whose
+   * every byte is stored but whose completion failed to store (the files document after the last chunk)
+   * is completed here: a standard tus client that sees offset = length considers it done and sends
+   * nothing more. (HEAD holds the upload's lock, so no PATCH of it is running.)
+   */
   async uploadState(user: AuthUser, id: string): Promise<MediaRecord> {
     const record = await this.findOwnUpload(user, id);
     if (record.status === 'failed') {
       throw new DomainError('gone', `upload ${record.failureReason ?? 'failed'}`);
     }
-    return this.withStoredLength(record);
+    const current = await this.withStoredLength(record);
+    if (current.status !== 'uploading' || current.committedBytes !== current.declaredSize) return current;
+    await this.runningHash(current);
+    return this.complete(user, current);
   }
 
   /**
