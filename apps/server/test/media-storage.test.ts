@@ -12,6 +12,7 @@ import { GridFsChunkRepository } from '../src/media/gridfs-chunk.repository';
 import { MEDIA_CHUNK_SIZE } from '../src/media/media.entity';
 import { MediaRepository } from '../src/media/media.repository';
 import { MediaDocument, MediaSchema } from '../src/media/media.schema';
+import { UPLOAD_BUFFERED_CHUNKS } from '../src/media/upload-chunk-writer';
 import { mediaHarness, MediaHarness, userNamed } from '../src/media/media.test-doubles';
 import { AllowAllUploadPolicy, UploadChunkContext } from '../src/media/upload-policy';
 
@@ -119,7 +120,7 @@ describe('media storage in GridFS through the docstore', () => {
     const watching = (async () => {
       for await (const part of h.reader.read((await h.media.findById(id))!)) parts.push(part);
     })();
-    const failAt = 10 * MEDIA_CHUNK_SIZE;
+    const failAt = 20 * MEDIA_CHUNK_SIZE;
     async function* failingMidway(): AsyncGenerator<Buffer> {
       for (let at = 0; at < data.length; at += 65_536) {
         if (at >= failAt && at - 65_536 < failAt) {
@@ -138,7 +139,11 @@ describe('media storage in GridFS through the docstore', () => {
     const offset = state.committedBytes;
     assert.equal(state.status, 'uploading');
     assert.equal(offset % MEDIA_CHUNK_SIZE, 0);
-    assert.ok(offset >= failAt - 4 * MEDIA_CHUNK_SIZE && offset < data.length, `offset ${offset}`);
+    // The failed insert holds chunks the window took in before failAt: at most UPLOAD_BUFFERED_CHUNKS.
+    assert.ok(
+      offset >= failAt - UPLOAD_BUFFERED_CHUNKS * MEDIA_CHUNK_SIZE && offset < data.length,
+      `offset ${offset}`,
+    );
     assert.equal(
       await chunkRepository.countChunks(id),
       offset / MEDIA_CHUNK_SIZE,
