@@ -67,26 +67,31 @@ export class RawTus {
     return Number(res.headers.get('upload-offset'));
   }
 
+  /** A raw tus PATCH at `offset` declaring `length` body bytes (for tests that control the body's timing). */
+  private patchRequest(id: string, offset: number, length: number): http.RequestOptions {
+    const url = new URL(`${this.baseUrl}${UPLOADS}/${id}`);
+    return {
+      host: url.hostname,
+      port: url.port,
+      path: url.pathname,
+      method: 'PATCH',
+      headers: {
+        ...auth(this.client),
+        'tus-resumable': '1.0.0',
+        'upload-offset': String(offset),
+        'content-type': 'application/offset+octet-stream',
+        'content-length': String(length),
+      },
+    };
+  }
+
   /**
    * Sends `body` as a PATCH at `offset` but kills the connection after `sendBytes` of it have been
    * written: what a dropped network looks like to the server.
    */
   async patchAndDrop(id: string, offset: number, body: Buffer, sendBytes: number): Promise<void> {
-    const url = new URL(`${this.baseUrl}${UPLOADS}/${id}`);
     await new Promise<void>((resolve) => {
-      const req = http.request({
-        host: url.hostname,
-        port: url.port,
-        path: url.pathname,
-        method: 'PATCH',
-        headers: {
-          ...auth(this.client),
-          'tus-resumable': '1.0.0',
-          'upload-offset': String(offset),
-          'content-type': 'application/offset+octet-stream',
-          'content-length': String(body.length),
-        },
-      });
+      const req = http.request(this.patchRequest(id, offset, body.length));
       req.on('error', () => resolve());
       req.on('close', () => resolve());
       req.write(body.subarray(0, sendBytes), () => {
@@ -105,20 +110,7 @@ export class RawTus {
     offset: number,
     length: number,
   ): { write(bytes: Buffer): Promise<void>; response: Promise<{ status: number; offset: number }> } {
-    const url = new URL(`${this.baseUrl}${UPLOADS}/${id}`);
-    const req = http.request({
-      host: url.hostname,
-      port: url.port,
-      path: url.pathname,
-      method: 'PATCH',
-      headers: {
-        ...auth(this.client),
-        'tus-resumable': '1.0.0',
-        'upload-offset': String(offset),
-        'content-type': 'application/offset+octet-stream',
-        'content-length': String(length),
-      },
-    });
+    const req = http.request(this.patchRequest(id, offset, length));
     // Once answered, the rest of the body is not wanted: the socket may close under a pending write.
     req.on('error', () => undefined);
     const response = new Promise<{ status: number; offset: number }>((resolve, reject) => {

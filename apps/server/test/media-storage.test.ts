@@ -160,10 +160,10 @@ describe('media storage in GridFS through the docstore', () => {
     assert.equal((await h.media.findById(id))?.sha256, sha256(data));
   });
 
-  it('an upload whose completion failed to store finishes with an empty PATCH at the final offset', async () => {
-    // The files document fails once, after every chunk is stored (a write timeout at the worst moment).
+  /** The real chunk repository, except that its first files-document write times out. */
+  function filesDocFailingOnce(): GridFsChunkRepository {
     let failNext = true;
-    const flaky: GridFsChunkRepository = Object.create(chunkRepository) as GridFsChunkRepository;
+    const flaky = Object.create(chunkRepository) as GridFsChunkRepository;
     flaky.writeFilesDoc = async (...args) => {
       if (failNext) {
         failNext = false;
@@ -171,7 +171,12 @@ describe('media storage in GridFS through the docstore', () => {
       }
       return chunkRepository.writeFilesDoc(...args);
     };
-    const h = harness(undefined, flaky);
+    return flaky;
+  }
+
+  it('an upload whose completion failed to store finishes with an empty PATCH at the final offset', async () => {
+    // The files document fails once, after every chunk is stored (a write timeout at the worst moment).
+    const h = harness(undefined, filesDocFailingOnce());
     const data = randomBytes(2 * MEDIA_CHUNK_SIZE + 5);
     const id = h.service.newMediaId();
     await h.service.startUpload(alice, id, { roomId: ROOM, filename: 'late.bin', size: data.length });
@@ -194,16 +199,7 @@ describe('media storage in GridFS through the docstore', () => {
   });
 
   it('HEAD completes an upload whose completion failed to store: a tus client at offset = length sends no more', async () => {
-    let failNext = true;
-    const flaky: GridFsChunkRepository = Object.create(chunkRepository) as GridFsChunkRepository;
-    flaky.writeFilesDoc = async (...args) => {
-      if (failNext) {
-        failNext = false;
-        throw new Error('write timed out');
-      }
-      return chunkRepository.writeFilesDoc(...args);
-    };
-    const h = harness(undefined, flaky);
+    const h = harness(undefined, filesDocFailingOnce());
     const data = randomBytes(MEDIA_CHUNK_SIZE + 77);
     const id = h.service.newMediaId();
     await h.service.startUpload(alice, id, { roomId: ROOM, filename: 'head.bin', size: data.length });
