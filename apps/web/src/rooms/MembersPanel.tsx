@@ -1,7 +1,8 @@
 import type { UserView } from '@palaver/client';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { describeError } from '../app/errors';
 import { useChat } from '../app/store-context';
+import { useUserSearch } from '../app/use-user-search';
 import { PresenceDot } from './PresenceDot';
 import { FormError } from '../app/FormError';
 
@@ -55,22 +56,8 @@ export function MembersPanel({ roomId }: { roomId: string }) {
 function InviteSearch({ roomId, memberIds }: { roomId: string; memberIds: Set<string> }) {
   const chat = useChat();
   const [query, setQuery] = useState('');
-  const [users, setUsers] = useState<UserView[]>([]);
+  const search = useUserSearch(query, 20);
   const [error, setError] = useState<string | null>(null);
-
-  useEffect(() => {
-    let cancelled = false;
-    const timer = setTimeout(() => {
-      chat.client.users.list({ q: query.trim() || undefined, limit: 20 }).then(
-        (page) => !cancelled && setUsers(page.items.filter((u) => !u.banned)),
-        (err: unknown) => !cancelled && setError(describeError(err)),
-      );
-    }, 200);
-    return () => {
-      cancelled = true;
-      clearTimeout(timer);
-    };
-  }, [chat, query]);
 
   const invite = async (user: UserView) => {
     try {
@@ -92,9 +79,9 @@ function InviteSearch({ roomId, memberIds }: { roomId: string; memberIds: Set<st
         onChange={(e) => setQuery(e.target.value)}
         autoFocus
       />
-      <FormError message={error} />
+      <FormError message={error ?? search.error} />
       <ul>
-        {users
+        {search.users
           .filter((u) => !memberIds.has(u.id))
           .map((user) => (
             <li key={user.id}>

@@ -2,6 +2,7 @@ import type { RoomView, UserView } from '@palaver/client';
 import { FormEvent, ReactNode, useEffect, useRef, useState } from 'react';
 import { describeError, errorField } from '../app/errors';
 import { useChat } from '../app/store-context';
+import { useUserSearch } from '../app/use-user-search';
 import { FormError } from '../app/FormError';
 
 export function Dialog({
@@ -196,26 +197,10 @@ export function RoomDirectoryDialog({ onClose }: { onClose(): void }) {
 export function DirectMessageDialog({ onClose }: { onClose(): void }) {
   const chat = useChat();
   const [query, setQuery] = useState('');
-  const [users, setUsers] = useState<UserView[]>([]);
-  const [error, setError] = useState<string | null>(null);
-
-  useEffect(() => {
-    let cancelled = false;
-    const timer = setTimeout(() => {
-      chat.client.users.list({ q: query.trim() || undefined, limit: 30 }).then(
-        (page) => {
-          if (cancelled) return;
-          setUsers(page.items.filter((u) => u.id !== chat.me.id && !u.banned));
-          setError(null);
-        },
-        (err: unknown) => !cancelled && setError(describeError(err)),
-      );
-    }, 200);
-    return () => {
-      cancelled = true;
-      clearTimeout(timer);
-    };
-  }, [chat, query]);
+  const search = useUserSearch(query, 30);
+  const users = search.users.filter((u) => u.id !== chat.me.id);
+  const [actionError, setActionError] = useState<string | null>(null);
+  const error = actionError ?? search.error;
 
   const open = async (user: UserView) => {
     try {
@@ -224,7 +209,7 @@ export function DirectMessageDialog({ onClose }: { onClose(): void }) {
       onClose();
       void chat.openRoom(room.id);
     } catch (err) {
-      setError(describeError(err));
+      setActionError(describeError(err));
     }
   };
 
